@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DealsConfig(AppConfig):
+    """The deals app: the dataset's models, services, API and admin."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "deals"
+    verbose_name = "ReexAPI dataset"

@@ -1,0 +1,216 @@
+"""Text normalisation and quote location: the one place where source text is made canonical.
+
+The seed documents arrived as UTF-8 that was decoded as Thai cp874 (Windows-874). Each UTF-8 punctuation
+mark became two or three cp874 characters, e.g. ``’`` (E2 80 99) became ``โ€™``. In one document the
+trailing bytes were lost on the way, leaving a bare ``โ`` whose meaning can only be read from context.
+
+:func:`text_normalise` repairs both, then normalises whitespace. It is deterministic and idempotent, and it
+leaves correct text alone: ``text_normalise(text_normalise(x)) == text_normalise(x)``, and text without
+mojibake only has its whitespace normalised. The rules, in order, are documented in docs/provenance.md.
+
+:func:`quote_locate` finds a quote in a normalised text, forgiving the differences that copying from a
+browser introduces (straight versus curly quotes, line breaks versus spaces) without ever changing offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Complete three-character sequences: UTF-8 E2 80 xx read as cp874, with the third byte still present.
+# cp874 leaves 0x99 and 0x9C undefined, and the decoder that produced these files fell back to cp1252 there
+# (™, œ); 0x93/0x94 are cp874's own curly quotes.
+_TRIPLES = {
+    "โ€™": "\u2019",  # E2 80 99 right single quotation mark
+    "โ€˜": "\u2018",  # E2 80 98 left single quotation mark
+    "โ€œ": "\u201c",  # E2 80 9C left double quotation mark
+    "โ€”": "\u2014",  # E2 80 94 em dash
+    "โ€“": "\u2013",  # E2 80 93 en dash
+    "โ€¦": "\u2026",  # E2 80 A6 horizontal ellipsis
+    "โ€ข": "\u2022",  # E2 80 A2 bullet
+}
+# Two-byte sequences C2 xx: Latin-1 supplement characters.
+_PAIRS = {
+    "ยฉ": "\u00a9",  # C2 A9 copyright sign
+    "ยฎ": "\u00ae",  # C2 AE registered sign
+    "ยฐ": "\u00b0",  # C2 B0 degree sign
+    "ย ": " ",  # C2 A0 no-break space; the A0 byte survives as a space
+    "ย\u00a0": " ",
+}
+
+_TRIPLE_RE = re.compile("|".join(re.escape(k) for k in _TRIPLES))
+_PAIR_RE = re.compile("|".join(re.escape(k) for k in _PAIRS))
+# โ€ not followed by a known third character: the third byte (0x9D, right double quotation mark) was
+# dropped because cp874 has no character for it.
+_TRUNCATED_RDQUO_RE = re.compile("โ€")
+# A bare โ that is not part of Thai text: it sits between Latin letters, digits, spaces or punctuation.
+_BARE_RE = re.compile(r"โ")
+_THAI_RE = re.compile(r"[\u0e01-\u0e5b]")
+
+
+def _is_thai(ch: str) -> bool:
+    return bool(ch) and bool(_THAI_RE.match(ch))
+
+
+def _repair_bare(text: str) -> str:
+    """Choose the punctuation for each bare ``โ`` (all of its trailing bytes lost) from its neighbours.
+
+    - digit ``โ`` digit: an en dash for a range (``85โ90%`` → ``85–90%``);
+    - after a space (or line start) and before a letter: an opening double quote (``โmine`` → ``“mine``);
+    - while a double quote is open, before a space or punctuation: the closing quote (``magnetโ goal``);
+    - letter ``โ`` ``s`` then a non-letter: a possessive apostrophe (``Chinaโs`` → ``China’s``);
+    - letter ``โ`` space, no quote open: a plural possessive apostrophe (``Materialsโ Narva``);
+    - letter ``โ`` letter: an em dash joining clauses (``globalโand`` → ``global—and``).
+    A ``โ`` inside Thai text is left alone, so genuine Thai is not damaged.
+    """
+    out: list[str] = []
+    quote_open = False
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch != "โ":
+            if ch == "\u201c":
+                quote_open = True
+            elif ch == "\u201d":
+                quote_open = False
+            out.append(ch)
+            continue
+        prev = text[i - 1] if i > 0 else ""
+        nxt = text[i + 1] if i + 1 < n else ""
+        after = text[i + 2] if i + 2 < n else ""
+        if _is_thai(prev) or _is_thai(nxt):
+            out.append(ch)
+        elif prev.isdigit() and nxt.isdigit():
+            out.append("\u2013")
+        elif (not prev or prev.isspace() or prev in "([") and nxt.isalnum():
+            out.append("\u201c")
+            quote_open = True
+        elif quote_open and (not nxt or nxt.isspace() or nxt in ".,;:!?)"):
+            out.append("\u201d")
+            quote_open = False
+        elif prev.isalpha() and nxt == "s" and not after.isalpha():
+            out.append("\u2019")
+        elif prev.isalpha() and (not nxt or nxt.isspace()):
+            out.append("\u2019")
+        elif prev.isalnum() and nxt.isalnum():
+            out.append("\u2014")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_HSPACE_RE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+
+
+def whitespace_normalise(text: str) -> str:
+    """Unify line endings, fold runs of horizontal white space (no-break spaces included) into one space,
+    trim every line, keep at most one blank line between paragraphs, and trim the whole text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_HSPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def text_normalise(text: str) -> str:
+    """Return the canonical form of a source text: mojibake repaired, Unicode NFC, whitespace normalised.
+
+    Deterministic and idempotent; text with no mojibake only has its white space normalised.
+    """
+    text = _TRIPLE_RE.sub(lambda m: _TRIPLES[m.group(0)], text)
+    text = _TRUNCATED_RDQUO_RE.sub("\u201d", text)
+    text = _PAIR_RE.sub(lambda m: _PAIRS[m.group(0)], text)
+    text = _repair_bare(text)
+    text = unicodedata.normalize("NFC", text)
+    return whitespace_normalise(text)
+
+
+MOJIBAKE_RE = re.compile(r"โ(?![\u0e01-\u0e5b])|(?<![\u0e01-\u0e5b])โ|ย(?=[\s\u00a0ฉฎฐ])|€[™œ”“˜–¦ข]")
+
+
+def mojibake_find(text: str) -> list[str]:
+    """Return the mojibake fragments still present in ``text`` (empty when it is clean)."""
+    return [m.group(0) for m in MOJIBAKE_RE.finditer(text)]
+
+
+# Length-preserving folding for quote matching: every character maps to exactly one character, so an offset
+# in the folded text is the same offset in the original.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\n": " ",
+        "\t": " ",
+        "\u00a0": " ",
+    }
+)
+
+
+def quote_fold(text: str) -> str:
+    """Fold curly quotes to straight ones and line breaks to spaces, one character for one character."""
+    return text.translate(_FOLD)
+
+
+class QuoteError(ValueError):
+    """A quote could not be tied to exactly one place in a source text."""
+
+
+class QuoteNotFound(QuoteError):
+    """The quote does not occur in the source text."""
+
+
+class QuoteAmbiguous(QuoteError):
+    """The quote occurs more than once and no occurrence was chosen."""
+
+    def __init__(self, message: str, *, count: int):
+        super().__init__(message)
+        self.count = count
+
+
+@dataclass(frozen=True)
+class QuoteLocation:
+    """Where a quote stands in a normalised text; ``quote`` is the exact text between the offsets."""
+
+    start: int
+    end: int
+    quote: str
+    occurrences: int
+
+
+def quote_locate(*, text: str, quote: str, occurrence: int | None = None) -> QuoteLocation:
+    """Find ``quote`` in the normalised ``text`` and return its offsets.
+
+    The quote is normalised like a source (mojibake, white space), and both sides are folded so that straight
+    and curly quotes, and line breaks and spaces, match each other. The returned ``quote`` is the source's own
+    text between the offsets, so ``text[start:end] == quote`` always holds.
+
+    ``occurrence`` (1-based) picks one of several matches; without it an ambiguous quote is an error.
+    """
+    needle = quote_fold(text_normalise(quote))
+    if not needle:
+        raise QuoteNotFound("The quote is empty.")
+    haystack = quote_fold(text)
+    starts: list[int] = []
+    pos = haystack.find(needle)
+    while pos != -1:
+        starts.append(pos)
+        pos = haystack.find(needle, pos + 1)
+    if not starts:
+        raise QuoteNotFound(f"The quote does not occur in the source text: {quote[:80]!r}.")
+    if occurrence is None:
+        if len(starts) > 1:
+            raise QuoteAmbiguous(
+                f"The quote occurs {len(starts)} times in the source text; choose an occurrence (1-{len(starts)}).",
+                count=len(starts),
+            )
+        occurrence = 1
+    if not 1 <= occurrence <= len(starts):
+        raise QuoteNotFound(f"Occurrence {occurrence} was asked for, but the quote occurs {len(starts)} time(s).")
+    start = starts[occurrence - 1]
+    end = start + len(needle)
+    return QuoteLocation(start=start, end=end, quote=text[start:end], occurrences=len(starts))
