@@ -27,7 +27,7 @@ _TRIPLES = {
     "โ€œ": "\u201c",  # E2 80 9C left double quotation mark
     "โ€”": "\u2014",  # E2 80 94 em dash
     "โ€“": "\u2013",  # E2 80 93 en dash
-    "โ€¦": "\u2026",  # E2 80 A6 horizontal ellipsis
+    "โ€ฆ": "\u2026",  # E2 80 A6 horizontal ellipsis (cp874 0xA6 is ฆ, not the Latin-1 ¦)
     "โ€ข": "\u2022",  # E2 80 A2 bullet
 }
 # Two-byte sequences C2 xx: Latin-1 supplement characters.
@@ -39,14 +39,17 @@ _PAIRS = {
     "ย\u00a0": " ",
 }
 
+_THAI_CLASS = "[\u0e01-\u0e5b]"
 _TRIPLE_RE = re.compile("|".join(re.escape(k) for k in _TRIPLES))
-_PAIR_RE = re.compile("|".join(re.escape(k) for k in _PAIRS))
+# ย is also a Thai consonant, and genuine Thai puts it before a space or before ฉ ("สวย มาก"); the lead byte of
+# a C2 pair never follows a Thai letter in these documents, so a Thai letter before it means real Thai.
+_PAIR_RE = re.compile(f"(?<!{_THAI_CLASS})(?:" + "|".join(re.escape(k) for k in _PAIRS) + ")")
 # โ€ not followed by a known third character: the third byte (0x9D, right double quotation mark) was
 # dropped because cp874 has no character for it.
 _TRUNCATED_RDQUO_RE = re.compile("โ€")
 # A bare โ that is not part of Thai text: it sits between Latin letters, digits, spaces or punctuation.
 _BARE_RE = re.compile(r"โ")
-_THAI_RE = re.compile(r"[\u0e01-\u0e5b]")
+_THAI_RE = re.compile(_THAI_CLASS)
 
 
 def _is_thai(ch: str) -> bool:
@@ -62,7 +65,8 @@ def _repair_bare(text: str) -> str:
     - letter ``โ`` ``s`` then a non-letter: a possessive apostrophe (``Chinaโs`` → ``China’s``);
     - letter ``โ`` space, no quote open: a plural possessive apostrophe (``Materialsโ Narva``);
     - letter ``โ`` letter: an em dash joining clauses (``globalโand`` → ``global—and``).
-    A ``โ`` inside Thai text is left alone, so genuine Thai is not damaged.
+    A ``โ`` inside Thai text is left alone, so genuine Thai is not damaged. An open quote does not carry over a
+    line break: paragraphs that quote across a break reopen with their own opening mark.
     """
     out: list[str] = []
     quote_open = False
@@ -71,7 +75,7 @@ def _repair_bare(text: str) -> str:
         if ch != "โ":
             if ch == "\u201c":
                 quote_open = True
-            elif ch == "\u201d":
+            elif ch in "\u201d\n":
                 quote_open = False
             out.append(ch)
             continue
@@ -111,11 +115,8 @@ def whitespace_normalise(text: str) -> str:
     return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
 
-def text_normalise(text: str) -> str:
-    """Return the canonical form of a source text: mojibake repaired, Unicode NFC, whitespace normalised.
-
-    Deterministic and idempotent; text with no mojibake only has its white space normalised.
-    """
+def _normalise_pass(text: str) -> str:
+    """One pass of the rules, in order: complete triples, truncated ``โ€``, C2 pairs, bare ``โ``, NFC, spaces."""
     text = _TRIPLE_RE.sub(lambda m: _TRIPLES[m.group(0)], text)
     text = _TRUNCATED_RDQUO_RE.sub("\u201d", text)
     text = _PAIR_RE.sub(lambda m: _PAIRS[m.group(0)], text)
@@ -124,7 +125,32 @@ def text_normalise(text: str) -> str:
     return whitespace_normalise(text)
 
 
-MOJIBAKE_RE = re.compile(r"โ(?![\u0e01-\u0e5b])|(?<![\u0e01-\u0e5b])โ|ย(?=[\s\u00a0ฉฎฐ])|€[™œ”“˜–¦ข]")
+# Every pass that changes the text makes it shorter or removes a mojibake lead character, so a fixed point comes
+# after a few passes; the cap only guards against a rule added later that breaks that argument.
+_MAX_PASSES = 8
+
+
+def text_normalise(text: str) -> str:
+    """Return the canonical form of a source text: mojibake repaired, Unicode NFC, whitespace normalised.
+
+    Deterministic and idempotent; text with no mojibake only has its white space normalised. The rules are
+    applied until nothing changes, because one repair can expose another: white-space folding turns ``ย<tab>``
+    into ``ย `` (a no-break space pair), and a repaired pair can become the left neighbour of the next one.
+    """
+    for _ in range(_MAX_PASSES):
+        repaired = _normalise_pass(text)
+        if repaired == text:
+            break
+        text = repaired
+    return text
+
+
+# A bare โ counts as mojibake only with no Thai letter on either side (Thai uses โ as a leading vowel, e.g.
+# "โรงเรียน"); the ย pair lead only when it does not follow a Thai letter. This mirrors the repair rules.
+_THIRD_CHARS = "".join(k[2] for k in _TRIPLES)
+MOJIBAKE_RE = re.compile(
+    f"โ€|(?<!{_THAI_CLASS})โ(?!{_THAI_CLASS})|(?<!{_THAI_CLASS})ย(?=[^\\S\\n]|[ฉฎฐ])|€[{_THIRD_CHARS}]"
+)
 
 
 def mojibake_find(text: str) -> list[str]:
