@@ -7,3 +7,9 @@ class DealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "deals"
     verbose_name = "ReexAPI dataset"
+
+    def ready(self):
+        # Cache invalidation only (see deals/signals.py): every committed write bumps the dataset version.
+        from deals.signals import dataset_signals_connect
+
+        dataset_signals_connect()

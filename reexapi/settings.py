@@ -46,6 +46,9 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Inside CorsMiddleware (so 304s and cached hits get CORS headers), before anything that could touch the
+    # database: a 304 or a cached hit under /api/ returns from here without a query. See deals/caching.py.
+    "deals.caching.ApiCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -81,7 +84,23 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "reexapi"}}
+    # Culling (a third of the entries once MAX_ENTRIES is reached) may drop the dataset version too; that is safe,
+    # a new random version only invalidates what was cached. 2000 entries keep that rare for a single process.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "reexapi",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+# HTTP caching of the API (deals/caching.py): ETags derived from the dataset version, 304s without a query, and a
+# rendered-response cache keyed by that version. max-age is short because revalidation costs no query: a client
+# or proxy may reuse a response for a minute, then asks again and gets a 304 unless the dataset changed.
+REEXAPI_API_CACHE_PREFIX = "/api/"
+REEXAPI_API_CACHE_MAX_AGE = env.int("REEXAPI_API_CACHE_MAX_AGE", default=60)
+REEXAPI_RESPONSE_CACHE = env.bool("REEXAPI_RESPONSE_CACHE", default=True)
+# Entries of an old dataset version are unreachable, never deleted: this lets them expire.
+REEXAPI_RESPONSE_CACHE_TIMEOUT = env.int("REEXAPI_RESPONSE_CACHE_TIMEOUT", default=3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -131,6 +150,9 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+# A browser app may revalidate with If-None-Match itself, and read the ETag it got (not a CORS-safelisted header).
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "content-type", "if-none-match", "user-agent", "x-requested-with"]
+CORS_EXPOSE_HEADERS = ["ETag"]
 
 # --- History (django-simple-history) -----------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = False

@@ -1,0 +1,167 @@
+"""HTTP caching for the public API: a dataset version, strong ETags, 304s and a rendered-response cache.
+
+The dataset is read-mostly: it changes only when an editor saves in the admin or the loader runs. Every committed
+write replaces the *dataset version*, a random token kept in the default Django cache (see deals/signals.py).
+Everything the API serves is a function of (dataset version, request URL, negotiated format), so:
+
+- the ETag of a response is a hash of exactly those inputs, computed before any database access;
+- ``If-None-Match`` with a matching ETag is answered 304 without calling the view: no query, no serialisation;
+- a rendered 200 response is stored in the cache under the same hash and replayed byte for byte.
+
+Why this never serves stale data after a write: the middleware reads the version *before* the view reads the data.
+A write bumps the version only after it commits (``transaction.on_commit``). If a request read the old version, the
+data it then read is either the old data (consistent with that version) or the new, committed data; in the second
+case it is stored under the old version's key, which nobody can reach any more once the bump lands, because every
+later request reads the new version first. A request that reads the new version starts after the commit, so it can
+only see the new data. Old entries are never deleted: they become unreachable and expire.
+
+A missing version (cache cleared, process restarted with the local-memory cache, key evicted) is replaced by a new
+random token, never by a counter starting again at 1, so an ETag a client kept from before can never match by
+accident; the worst case is one extra full response.
+
+The local-memory cache is per process: deployments running several worker processes must set ``REDIS_URL`` so that
+every worker shares one dataset version (otherwise a write seen by one worker would not invalidate the others).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
+
+DATASET_VERSION_KEY = "reexapi:dataset-version"
+RESPONSE_KEY_PREFIX = "reexapi:response:"
+# Bumped whenever the ETag/key recipe changes, so that ETags issued by an older release never match.
+_RECIPE = "1"
+
+# Headers the middleware sets itself (or Django's outer middleware recomputes), not replayed from the cache.
+_NOT_REPLAYED = {"etag", "cache-control", "vary", "content-length", "set-cookie"}
+
+
+def dataset_version_get() -> str:
+    """Return the current dataset version, creating a fresh random one if the cache holds none.
+
+    ``cache.add`` only writes when the key is absent, so two processes racing here agree on one token.
+    """
+    version = cache.get(DATASET_VERSION_KEY)
+    if version is None:
+        cache.add(DATASET_VERSION_KEY, secrets.token_hex(16), timeout=None)
+        version = cache.get(DATASET_VERSION_KEY)
+        if version is None:  # a cache that stores nothing (DummyCache): every request gets its own version
+            version = secrets.token_hex(16)
+    return version
+
+
+def dataset_version_bump() -> str:
+    """Replace the dataset version with a new random token, invalidating every ETag and cached response.
+
+    Called after each committed write to a dataset model (deals/signals.py); safe to call at any time.
+    """
+    version = secrets.token_hex(16)
+    cache.set(DATASET_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def response_cache_key_get(*, request: HttpRequest, version: str) -> str:
+    """Hash everything a rendered API response depends on: the dataset version and the request's inputs.
+
+    The absolute URL covers the path, the query string (filters, ordering, page, ``?format=``) and the scheme and
+    host that hyperlinks in the body are built from; the Accept header covers content negotiation.
+    """
+    material = "\n".join(
+        (
+            _RECIPE,
+            version,
+            request.build_absolute_uri(),
+            request.headers.get("Accept", ""),
+        )
+    )
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _etag_matches(*, if_none_match: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"."""
+    candidates = parse_etags(if_none_match)
+    if "*" in candidates:
+        return True
+    bare = etag.removeprefix("W/")
+    return any(candidate.removeprefix("W/") == bare for candidate in candidates)
+
+
+def _cacheable(response: HttpResponseBase) -> bool:
+    """Only plain 200 responses that do not set or depend on cookies are stored and given an ETag."""
+    if response.status_code != 200 or response.streaming:
+        return False
+    if response.has_header("Set-Cookie") or response.cookies:
+        return False
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",")}
+    return "cookie" not in vary and "*" not in vary
+
+
+class ApiCacheMiddleware:
+    """ETag, 304 and rendered-response cache for GET and HEAD under ``/api/``.
+
+    Sits after CommonMiddleware and inside CorsMiddleware, so 304s and cached hits still get CORS headers.
+    Error responses (400, 404…) are neither cached nor given an ETag: they are cheap, and caching whatever a client
+    or a scanner invents would only fill the cache.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(settings.REEXAPI_API_CACHE_PREFIX):
+            return self.get_response(request)
+
+        # The version is read first, before the view touches the database: see the module docstring.
+        version = dataset_version_get()
+        key = response_cache_key_get(request=request, version=version)
+        etag = f'"{key[:40]}"'
+
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match and _etag_matches(if_none_match=if_none_match, etag=etag):
+            return self._decorate(HttpResponseNotModified(), etag=etag)
+
+        use_store = settings.REEXAPI_RESPONSE_CACHE
+        cache_key = RESPONSE_KEY_PREFIX + key
+        if use_store:
+            stored = cache.get(cache_key)
+            if stored is not None:
+                return self._decorate(self._replay(stored), etag=etag)
+
+        response = self.get_response(request)
+        if not _cacheable(response):
+            return response
+        if use_store:
+            cache.set(cache_key, self._freeze(response), timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
+        return self._decorate(response, etag=etag)
+
+    @staticmethod
+    def _decorate(response: HttpResponseBase, *, etag: str) -> HttpResponseBase:
+        """Headers every cacheable answer carries, including a 304 (RFC 9110 §15.4.5)."""
+        response["ETag"] = etag
+        response["Cache-Control"] = f"public, max-age={settings.REEXAPI_API_CACHE_MAX_AGE}"
+        patch_vary_headers(response, ("Accept",))
+        return response
+
+    @staticmethod
+    def _freeze(response: HttpResponse) -> dict:
+        """What is stored: the rendered bytes and the headers the view and inner middleware set."""
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_REPLAYED]
+        vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
+        return {"content": response.content, "headers": headers, "vary": vary}
+
+    @staticmethod
+    def _replay(stored: dict) -> HttpResponse:
+        response = HttpResponse(stored["content"], status=200)
+        for name, value in stored["headers"]:
+            response[name] = value
+        if stored["vary"]:
+            patch_vary_headers(response, stored["vary"])
+        return response

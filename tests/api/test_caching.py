@@ -1,0 +1,396 @@
+"""HTTP caching of the API (deals/caching.py, deals/signals.py): ETags, 304s, the response cache, invalidation.
+
+Writes are wrapped in ``django_capture_on_commit_callbacks(execute=True)``: the test runs inside a transaction that
+never commits, so that is how a test sees what a committed write would trigger. Most tests use a tiny test-only
+view behind the middleware (``ROOT_URLCONF`` of this module) so that they count exactly what the middleware does;
+the ``/api/v1/deals/`` tests check the same behaviour end to end on the real endpoint.
+"""
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.http import JsonResponse
+from django.test import override_settings
+from django.urls import path
+
+from deals import models
+from deals.caching import DATASET_VERSION_KEY, dataset_version_bump, dataset_version_get
+from tests.factories import CommodityFactory, CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory
+
+VIEW_CALLS = []
+
+
+def _deals_view(request):
+    """Test-only view: one query, the deals' slugs, titles and commodities, so that any write shows."""
+    VIEW_CALLS.append(request.get_full_path())
+    deals = [
+        {"slug": d.slug, "title": d.title, "commodities": [c.slug for c in d.commodities.all()]}
+        for d in models.Deal.objects.prefetch_related("commodities").order_by("slug")
+    ]
+    return JsonResponse({"deals": deals, "format": request.GET.get("format", "json")})
+
+
+def _missing_view(request):
+    VIEW_CALLS.append(request.get_full_path())
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def _cookie_view(request):
+    response = JsonResponse({"ok": True})
+    response.set_cookie("tracking", "1")
+    return response
+
+
+urlpatterns = [
+    path("api/test/deals/", _deals_view),
+    path("api/test/missing/", _missing_view),
+    path("api/test/cookie/", _cookie_view),
+    path("outside/deals/", _deals_view),
+]
+
+TEST_URL = "/api/test/deals/"
+ETAG_RE = re.compile(r'^"[0-9a-f]{40}"$')
+
+
+@pytest.fixture
+def test_urls(settings):
+    settings.ROOT_URLCONF = __name__
+    VIEW_CALLS.clear()
+    yield
+    VIEW_CALLS.clear()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Context manager standing for one committed transaction: its on_commit callbacks (the bump) run at exit."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def deal(committed):
+    with committed():
+        deal = DealFactory(slug="alpha", title="Alpha offtake")
+    return deal
+
+
+def _body(response):
+    return json.loads(response.content)
+
+
+# --- dataset version ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_version_is_created_once_and_is_stable():
+    assert cache.get(DATASET_VERSION_KEY) is None
+    version = dataset_version_get()
+    assert re.fullmatch(r"[0-9a-f]{32}", version)
+    assert dataset_version_get() == version
+
+
+@pytest.mark.django_db
+def test_a_lost_version_is_replaced_by_a_new_random_one():
+    """After the cache is cleared (e.g. a restart), the version never comes back to an old value."""
+    first = dataset_version_get()
+    cache.clear()
+    assert dataset_version_get() != first
+
+
+@pytest.mark.django_db
+def test_bump_changes_the_version():
+    before = dataset_version_get()
+    after = dataset_version_bump()
+    assert after != before
+    assert dataset_version_get() == after
+
+
+# --- ETag, Cache-Control, 304 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_response_has_a_strong_etag_and_public_cache_control(client, test_urls, deal):
+    response = client.get(TEST_URL)
+    assert response.status_code == 200
+    assert ETAG_RE.match(response["ETag"]), response["ETag"]  # strong: no W/ prefix
+    assert response["Cache-Control"] == "public, max-age=60"
+    vary = {v.strip().lower() for v in response["Vary"].split(",")}
+    assert {"accept", "origin"} <= vary
+
+
+@pytest.mark.django_db
+def test_same_request_same_etag(client, test_urls, deal):
+    assert client.get(TEST_URL)["ETag"] == client.get(TEST_URL)["ETag"]
+
+
+@pytest.mark.django_db
+def test_if_none_match_gives_304_with_zero_queries_and_no_view_call(client, test_urls, deal, django_assert_num_queries):
+    etag = client.get(TEST_URL)["ETag"]
+    VIEW_CALLS.clear()
+    with django_assert_num_queries(0):
+        response = client.get(TEST_URL, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert "accept" in response["Vary"].lower()
+    assert VIEW_CALLS == []
+
+
+@pytest.mark.django_db
+def test_if_none_match_accepts_a_list_a_weak_form_and_star(client, test_urls, deal):
+    etag = client.get(TEST_URL)["ETag"]
+    for header in (f'"nope", {etag}', f"W/{etag}", "*"):
+        assert client.get(TEST_URL, headers={"If-None-Match": header}).status_code == 304, header
+
+
+@pytest.mark.django_db
+def test_a_stale_etag_gets_the_full_response(client, test_urls, deal):
+    response = client.get(TEST_URL, headers={"If-None-Match": '"0000000000000000000000000000000000000000"'})
+    assert response.status_code == 200
+    assert _body(response)["deals"][0]["slug"] == "alpha"
+
+
+@pytest.mark.django_db
+def test_head_gets_the_same_etag_and_304(client, test_urls, deal):
+    etag = client.get(TEST_URL)["ETag"]
+    head = client.head(TEST_URL)
+    assert head.status_code == 200
+    assert head["ETag"] == etag
+    assert client.head(TEST_URL, headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.django_db
+def test_query_string_accept_and_format_give_different_etags(client, test_urls, deal):
+    etags = {
+        client.get(TEST_URL)["ETag"],
+        client.get(TEST_URL + "?page=2")["ETag"],
+        client.get(TEST_URL + "?format=csv")["ETag"],
+        client.get(TEST_URL, headers={"Accept": "text/csv"})["ETag"],
+        client.get(TEST_URL, headers={"Accept": "application/json"})["ETag"],
+        client.get(TEST_URL, headers={"Host": "localhost"})["ETag"],  # absolute URLs in bodies depend on the host
+    }
+    assert len(etags) == 6
+    # An ETag for one URL does not validate another.
+    etag = client.get(TEST_URL)["ETag"]
+    assert client.get(TEST_URL + "?page=2", headers={"If-None-Match": etag}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_errors_are_neither_cached_nor_tagged(client, test_urls):
+    first = client.get("/api/test/missing/")
+    second = client.get("/api/test/missing/")
+    assert first.status_code == second.status_code == 404
+    assert not first.has_header("ETag")
+    assert "public" not in first.get("Cache-Control", "")
+    assert len(VIEW_CALLS) == 2
+
+
+@pytest.mark.django_db
+def test_responses_setting_cookies_are_not_cached(client, test_urls):
+    response = client.get("/api/test/cookie/")
+    assert "tracking" in response.cookies
+    assert not response.has_header("ETag")
+
+
+@pytest.mark.django_db
+def test_paths_outside_the_api_are_left_alone(client, test_urls, deal):
+    response = client.get("/outside/deals/")
+    assert not response.has_header("ETag")
+    client.get("/outside/deals/")
+    assert len(VIEW_CALLS) == 2
+
+
+@pytest.mark.django_db
+def test_write_methods_pass_through(client, test_urls, deal):
+    etag = client.get(TEST_URL)["ETag"]
+    response = client.post(TEST_URL, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert not response.has_header("ETag")
+
+
+# --- response cache -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_cached_hit_serves_identical_bytes_with_zero_queries(client, test_urls, deal, django_assert_num_queries):
+    first = client.get(TEST_URL)
+    VIEW_CALLS.clear()
+    with django_assert_num_queries(0):
+        second = client.get(TEST_URL)
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["ETag"] == first["ETag"]
+    assert VIEW_CALLS == []
+
+
+@pytest.mark.django_db
+def test_response_cache_can_be_turned_off(client, test_urls, deal, settings):
+    settings.REEXAPI_RESPONSE_CACHE = False
+    first = client.get(TEST_URL)
+    second = client.get(TEST_URL)
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert len(VIEW_CALLS) == 2
+    assert client.get(TEST_URL, headers={"If-None-Match": first["ETag"]}).status_code == 304
+
+
+# --- invalidation: every committed write, no stale data --------------------------------------------------------------
+
+
+def _assert_fresh_after(client, committed, write):
+    """Prime ETag and cache, run ``write`` as a committed transaction, then check nothing stale is served."""
+    before = client.get(TEST_URL)
+    assert client.get(TEST_URL, headers={"If-None-Match": before["ETag"]}).status_code == 304
+    with committed():
+        write()
+    revalidated = client.get(TEST_URL, headers={"If-None-Match": before["ETag"]})
+    assert revalidated.status_code == 200
+    assert revalidated["ETag"] != before["ETag"]
+    assert revalidated.content != before.content
+    return _body(revalidated)
+
+
+@pytest.mark.django_db
+def test_model_save_invalidates(client, test_urls, committed, deal):
+    def write():
+        deal.title = "Alpha offtake, amended"
+        deal.save()
+
+    body = _assert_fresh_after(client, committed, write)
+    assert body["deals"][0]["title"] == "Alpha offtake, amended"
+
+
+@pytest.mark.django_db
+def test_create_invalidates(client, test_urls, committed, deal):
+    body = _assert_fresh_after(client, committed, lambda: DealFactory(slug="beta"))
+    assert [d["slug"] for d in body["deals"]] == ["alpha", "beta"]
+
+
+@pytest.mark.django_db
+def test_delete_invalidates(client, test_urls, committed, deal):
+    with committed():
+        DealFactory(slug="beta")
+    body = _assert_fresh_after(client, committed, lambda: models.Deal.objects.get(slug="beta").delete())
+    assert [d["slug"] for d in body["deals"]] == ["alpha"]
+
+
+@pytest.mark.django_db
+def test_m2m_change_invalidates(client, test_urls, committed, deal):
+    with committed():
+        magnet = CommodityFactory(slug="ndfeb-magnets")
+    body = _assert_fresh_after(client, committed, lambda: deal.commodities.add(magnet))
+    assert body["deals"][0]["commodities"] == ["ndfeb-magnets"]
+    body = _assert_fresh_after(client, committed, lambda: deal.commodities.clear())
+    assert body["deals"][0]["commodities"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda deal: EvidenceFactory(deal=deal), id="evidence-create"),
+        pytest.param(lambda deal: DealPartyFactory(deal=deal), id="through-model-create"),
+        pytest.param(lambda deal: CompanyFactory(), id="other-model-create"),
+        pytest.param(lambda deal: models.Evidence.objects.filter(deal=deal).delete(), id="evidence-queryset-delete"),
+    ],
+)
+def test_every_dataset_write_bumps_the_version(committed, deal, write):
+    """Writes that the test view does not show still change the version: any of them can change an API answer."""
+    with committed():
+        EvidenceFactory(deal=deal)
+    before = dataset_version_get()
+    with committed():
+        write(deal)
+    assert dataset_version_get() != before
+
+
+@pytest.mark.django_db
+def test_evidence_edit_bumps_the_version(committed, deal):
+    with committed():
+        evidence = EvidenceFactory(deal=deal)
+    before = dataset_version_get()
+    with committed():
+        evidence.note = "The amount is in the second sentence."
+        evidence.save()
+    assert dataset_version_get() != before
+
+
+@pytest.mark.django_db
+def test_rolled_back_write_does_not_bump(client, test_urls, committed, deal):
+    before = client.get(TEST_URL)
+    version = dataset_version_get()
+    with committed() as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            DealFactory(slug="ghost")
+            raise RuntimeError("editor cancelled")
+    assert callbacks == []
+    assert dataset_version_get() == version
+    assert client.get(TEST_URL, headers={"If-None-Match": before["ETag"]}).status_code == 304
+
+
+@pytest.mark.django_db
+def test_a_transaction_of_many_writes_bumps_once(committed, deal):
+    with committed() as callbacks:
+        with transaction.atomic():
+            for n in range(20):
+                DealFactory(slug=f"bulk-{n}").commodities.add(CommodityFactory(slug=f"c-{n}"))
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_write_is_not_visible_as_a_bump_before_commit(deal):
+    """Until commit the version stays: readers keep getting the old, still-consistent answer."""
+    version = dataset_version_get()
+    with transaction.atomic():
+        DealFactory(slug="pending")
+        assert dataset_version_get() == version
+
+
+# --- Redis -----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_cache(request):
+    """The default cache on the local Redis, under a key prefix of this test's own (removed afterwards)."""
+    prefix = f"reexapi-test-{request.node.name}-{id(request)}"
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    with override_settings(CACHES=caches):
+        from django.core.cache import caches as cache_handler
+
+        backend = cache_handler["default"]
+        assert "Redis" in type(backend).__name__
+        yield backend
+        client = backend._cache.get_client(write=True)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+
+@pytest.mark.django_db
+def test_redis_backend_serves_304_hits_and_invalidates(
+    client, test_urls, committed, deal, redis_cache, django_assert_num_queries
+):
+    version = dataset_version_get()
+    assert redis_cache.get(DATASET_VERSION_KEY) == version
+    first = client.get(TEST_URL)
+    VIEW_CALLS.clear()
+    with django_assert_num_queries(0):
+        assert client.get(TEST_URL, headers={"If-None-Match": first["ETag"]}).status_code == 304
+        hit = client.get(TEST_URL)
+    assert hit.content == first.content
+    assert VIEW_CALLS == []
+    with committed():
+        DealFactory(slug="beta")
+    assert redis_cache.get(DATASET_VERSION_KEY) != version
+    fresh = client.get(TEST_URL, headers={"If-None-Match": first["ETag"]})
+    assert fresh.status_code == 200
+    assert [d["slug"] for d in _body(fresh)["deals"]] == ["alpha", "beta"]
