@@ -1,0 +1,432 @@
+"""The editors' admin: every dataset model with history (revert), CSV/JSON export and, where allowed, import.
+
+Counts on changelists are annotated in ``get_queryset`` (one query per page, whatever the page size), related
+records are chosen with autocomplete widgets, and every rule an editor can break is a form error: quotes are
+located by :mod:`deals.forms` with the loader's own function, and the database constraints are validated by the
+model forms before anything is written. Permissions come from the ``Editors`` group (see
+:func:`deals.editing.editors_group_ensure`).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import models as django_models
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ExportActionMixin, ImportExportMixin
+from import_export.formats.base_formats import CSV, JSON
+from simple_history.admin import SimpleHistoryAdmin
+
+from deals import models, resources
+from deals.editing import source_text_highlight
+from deals.forms import CompanyAdminForm, EvidenceAdminForm, EvidenceInlineFormSet, SourceAdminForm
+
+admin.site.site_header = "ReexAPI editors"
+admin.site.site_title = "ReexAPI editors"
+admin.site.index_title = "Dataset"
+
+
+class DatasetAdmin(ImportExportMixin, ExportActionMixin, SimpleHistoryAdmin):
+    """History and revert (simple-history), "Export selected" as CSV or JSON, and import with a preview.
+
+    Import needs both the add and change rights on the model; export needs the view right. Models whose admin
+    sets ``importable = False`` only export.
+    """
+
+    formats = [CSV, JSON]
+    importable = True
+    # The export button on the change form is one more submit button in an already long row; the changelist
+    # action covers the same need.
+    show_change_form_export = False
+    list_per_page = 50
+    # Django 6 makes https the default scheme for URLs typed without one; editors get it already.
+    formfield_overrides = {django_models.URLField: {"assume_scheme": "https"}}
+
+    def has_import_permission(self, request):
+        opts = self.opts
+        return (
+            self.importable
+            and request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+            and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        )
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+def _admin_link(obj) -> str:
+    if obj is None:
+        return "–"
+    url = reverse(f"admin:deals_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+class EvidenceInline(admin.StackedInline):
+    """Evidence for the record being edited: pick the source, paste the quote; offsets are found on save."""
+
+    model = models.Evidence
+    form = EvidenceAdminForm
+    formset = EvidenceInlineFormSet
+    fields = ["source", "quote", "occurrence", "fields", "note", "start", "end"]
+    readonly_fields = ["start", "end"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    classes = ["evidence-inline"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+
+class DealPartyInline(admin.TabularInline):
+    """A deal's parties, each with its role; the same company may appear once per role."""
+
+    model = models.DealParty
+    fields = ["company", "role"]
+    autocomplete_fields = ["company"]
+    extra = 2
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company")
+
+
+class FacilityCompanyInline(admin.TabularInline):
+    """The companies at a facility, each with its role (on the facility page)."""
+
+    model = models.FacilityCompany
+    fields = ["company", "role"]
+    autocomplete_fields = ["company"]
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company")
+
+
+class CompanyFacilityInline(FacilityCompanyInline):
+    """The facilities a company is involved in (on the company page)."""
+
+    fields = ["facility", "role"]
+    autocomplete_fields = ["facility"]
+    verbose_name = "facility"
+    verbose_name_plural = "facilities"
+
+    def get_queryset(self, request):
+        return admin.TabularInline.get_queryset(self, request).select_related("facility")
+
+
+@admin.register(models.Commodity)
+class CommodityAdmin(DatasetAdmin):
+    resource_classes = [resources.CommodityResource]
+    list_display = ["name", "slug", "kind", "symbol", "parent", "deal_count", "facility_count"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug", "symbol"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["parent"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                deal_total=Count("deals", distinct=True),
+                facility_total=Count("facilities", distinct=True),
+            )
+        )
+
+    @admin.display(description="deals", ordering="deal_total")
+    def deal_count(self, obj):
+        return obj.deal_total
+
+    @admin.display(description="facilities", ordering="facility_total")
+    def facility_count(self, obj):
+        return obj.facility_total
+
+
+@admin.register(models.SupplyChainStage)
+class SupplyChainStageAdmin(ExportActionMixin, admin.ModelAdmin):
+    """A fixed vocabulary seeded by a migration: editors can read and export it, not change it."""
+
+    resource_classes = [resources.SupplyChainStageResource]
+    formats = [CSV, JSON]
+    list_display = ["position", "name", "slug", "segment", "deal_count"]
+    list_display_links = ["name"]
+    list_filter = ["segment"]
+    search_fields = ["name", "slug"]
+    show_change_form_export = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(deal_total=Count("deals", distinct=True))
+
+    @admin.display(description="deals", ordering="deal_total")
+    def deal_count(self, obj):
+        return obj.deal_total
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+@admin.register(models.Source)
+class SourceAdmin(DatasetAdmin):
+    """Sources: added by pasting or uploading the text, then read with every quote highlighted."""
+
+    resource_classes = [resources.SourceResource]
+    importable = False
+    form = SourceAdminForm
+    list_display = ["title", "slug", "kind", "publisher", "published_date", "evidence_count", "created"]
+    list_filter = ["kind", "published_date_precision", "publisher"]
+    search_fields = ["title", "slug", "publisher", "author", "url", "original_filename"]
+    date_hierarchy = "published_date"
+    prepopulated_fields = {"slug": ["title"]}
+    metadata_fields = [
+        "slug",
+        "title",
+        "kind",
+        "publisher",
+        "author",
+        ("published_date", "published_date_precision"),
+        "url",
+        "original_filename",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(evidence_total=Count("evidence", distinct=True))
+
+    @admin.display(description="evidence", ordering="evidence_total")
+    def evidence_count(self, obj):
+        return obj.evidence_total
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": self.metadata_fields}),
+                (
+                    "Text",
+                    {
+                        "fields": ["pasted_text", "upload"],
+                        "description": "The text is normalised exactly as the dataset loader does it (mojibake "
+                        "repaired, white space tidied) and cannot be changed once saved, because quotes point "
+                        "into it.",
+                    },
+                ),
+            ]
+        return [
+            (None, {"fields": self.metadata_fields}),
+            ("Text and quotes", {"fields": ["highlighted_text"]}),
+            ("Digests", {"fields": ["raw_sha256", "text_sha256", "created", "updated"], "classes": ["collapse"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["highlighted_text", "raw_sha256", "text_sha256", "created", "updated"]
+
+    @admin.display(description="Text (quotes highlighted; each links to the record it supports)")
+    def highlighted_text(self, obj):
+        return format_html(
+            '<div class="source-text" style="white-space: pre-wrap; max-width: 60em; line-height: 1.5">{}</div>',
+            source_text_highlight(source=obj),
+        )
+
+
+@admin.register(models.Company)
+class CompanyAdmin(DatasetAdmin):
+    resource_classes = [resources.CompanyResource]
+    form = CompanyAdminForm
+    list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name", "slug", "locality"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CompanyFacilityInline, EvidenceInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                deal_total=Count("deal_links__deal", distinct=True),
+                evidence_total=Count("evidence", distinct=True),
+            )
+        )
+
+    @admin.display(description="deals", ordering="deal_total")
+    def deal_count(self, obj):
+        return obj.deal_total
+
+    @admin.display(description="evidence", ordering="evidence_total")
+    def evidence_count(self, obj):
+        return obj.evidence_total
+
+
+@admin.register(models.Facility)
+class FacilityAdmin(DatasetAdmin):
+    resource_classes = [resources.FacilityResource]
+    list_display = ["name", "slug", "kind", "status", "country", "planned_start", "company_count", "evidence_count"]
+    list_filter = ["kind", "status", "country"]
+    search_fields = ["name", "slug", "locality", "region"]
+    date_hierarchy = "planned_start"
+    autocomplete_fields = ["commodities"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [FacilityCompanyInline, EvidenceInline]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "kind", "status", "commodities", "description"]}),
+        (
+            "Location",
+            {"fields": ["country", "region", "locality", ("latitude", "longitude"), "location_precision"]},
+        ),
+        (
+            "Capacity and plans",
+            {
+                "fields": [
+                    ("capacity_amount", "capacity_unit", "capacity_period", "capacity_qualifier"),
+                    ("planned_start", "planned_start_precision"),
+                    ("jobs", "jobs_qualifier"),
+                    ("investment_amount", "investment_currency", "investment_amount_usd", "investment_qualifier"),
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                company_total=Count("company_links__company", distinct=True),
+                evidence_total=Count("evidence", distinct=True),
+            )
+        )
+
+    @admin.display(description="companies", ordering="company_total")
+    def company_count(self, obj):
+        return obj.company_total
+
+    @admin.display(description="evidence", ordering="evidence_total")
+    def evidence_count(self, obj):
+        return obj.evidence_total
+
+
+@admin.register(models.Deal)
+class DealAdmin(DatasetAdmin):
+    resource_classes = [resources.DealResource]
+    list_display = [
+        "title",
+        "slug",
+        "deal_type",
+        "status",
+        "announced_date",
+        "value",
+        "party_count",
+        "evidence_count",
+    ]
+    list_filter = ["deal_type", "status", "announced_date_precision", "stages", "commodities"]
+    search_fields = ["title", "slug", "summary", "party_links__company__name"]
+    date_hierarchy = "announced_date"
+    autocomplete_fields = ["stages", "commodities", "facilities"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [DealPartyInline, EvidenceInline]
+    fieldsets = [
+        (None, {"fields": ["slug", "title", ("deal_type", "status"), "summary"]}),
+        ("When", {"fields": [("announced_date", "announced_date_precision")]}),
+        ("Value", {"fields": [("amount", "currency", "value_qualifier"), "amount_usd"]}),
+        ("Scope", {"fields": ["stages", "commodities", "facilities", "countries"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                party_total=Count("party_links", distinct=True),
+                evidence_total=Count("evidence", distinct=True),
+            )
+        )
+
+    @admin.display(description="value", ordering="amount_usd")
+    def value(self, obj):
+        if obj.amount is None:
+            return "–"
+        return f"{obj.get_value_qualifier_display() + ' ' if obj.value_qualifier not in ('', 'exact') else ''}" + (
+            f"{obj.amount:,.0f} {obj.currency}"
+        )
+
+    @admin.display(description="parties", ordering="party_total")
+    def party_count(self, obj):
+        return obj.party_total
+
+    @admin.display(description="evidence", ordering="evidence_total")
+    def evidence_count(self, obj):
+        return obj.evidence_total
+
+
+@admin.register(models.DealParty)
+class DealPartyAdmin(DatasetAdmin):
+    resource_classes = [resources.DealPartyResource]
+    list_display = ["deal", "company", "role"]
+    list_filter = ["role"]
+    search_fields = ["deal__title", "deal__slug", "company__name", "company__slug"]
+    autocomplete_fields = ["deal", "company"]
+    list_select_related = ["deal", "company"]
+
+
+@admin.register(models.FacilityCompany)
+class FacilityCompanyAdmin(DatasetAdmin):
+    resource_classes = [resources.FacilityCompanyResource]
+    list_display = ["facility", "company", "role"]
+    list_filter = ["role"]
+    search_fields = ["facility__name", "facility__slug", "company__name", "company__slug"]
+    autocomplete_fields = ["facility", "company"]
+    list_select_related = ["facility", "company"]
+
+
+class EvidenceTargetFilter(admin.SimpleListFilter):
+    """Which kind of record the evidence supports."""
+
+    title = "supports"
+    parameter_name = "target"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in models.Evidence.TARGETS]
+
+    def queryset(self, request, queryset):
+        if self.value() in models.Evidence.TARGETS:
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
+@admin.register(models.Evidence)
+class EvidenceAdmin(DatasetAdmin):
+    """Evidence rows; the quote is pasted and located in the source, offsets are read-only."""
+
+    resource_classes = [resources.EvidenceResource]
+    form = EvidenceAdminForm
+    list_display = ["short_quote", "source", "supports", "field_list", "start"]
+    list_filter = [EvidenceTargetFilter, "source__kind"]
+    search_fields = ["quote", "note", "source__slug", "source__title", "deal__title", "company__name", "facility__name"]
+    autocomplete_fields = ["source", "deal", "company", "facility"]
+    list_select_related = ["source", "deal", "company", "facility"]
+    fieldsets = [
+        (None, {"fields": ["source", "quote", "occurrence", "fields", "note"]}),
+        (
+            "Supports (exactly one)",
+            {"fields": ["deal", "company", "facility"]},
+        ),
+        ("Offsets (found from the quote)", {"fields": ["start", "end"]}),
+    ]
+    readonly_fields = ["start", "end"]
+
+    @admin.display(description="quote", ordering="quote")
+    def short_quote(self, obj):
+        return obj.quote if len(obj.quote) <= 90 else obj.quote[:87] + "…"
+
+    @admin.display(description="supports")
+    def supports(self, obj):
+        return format_html("{}: {}", obj.target_label, _admin_link(obj.target))
+
+    @admin.display(description="fields")
+    def field_list(self, obj):
+        return ", ".join(obj.fields or [])

@@ -1,0 +1,212 @@
+"""Admin forms: where an editor's input is checked and turned into stored values.
+
+The checks themselves are services in :mod:`deals.editing` (shared with the import); these forms only map
+their ``ValidationError`` onto the field the editor has to fix.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from deals import models
+from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class NameListField(forms.CharField):
+    """A JSON list of names, edited as comma-separated text (``amount, parties``) instead of raw JSON."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class SourceAdminForm(forms.ModelForm):
+    """Add a source by pasting its text or uploading the file; the text is normalised like the loader's.
+
+    The stored text never changes after creation, because evidence offsets index into it: the change page shows
+    it read-only (with its quotes highlighted) and these two inputs only appear on the add page.
+    """
+
+    pasted_text = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 100}),
+        help_text="Paste the article's full text here, or upload the file below (not both).",
+    )
+    upload = forms.FileField(
+        required=False,
+        help_text="A UTF-8 text file of the article, exactly as received.",
+    )
+
+    class Meta:
+        model = models.Source
+        fields = [
+            "slug",
+            "title",
+            "kind",
+            "publisher",
+            "author",
+            "published_date",
+            "published_date_precision",
+            "url",
+            "original_filename",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The text is frozen once stored; see the class docstring.
+            self.fields.pop("pasted_text", None)
+            self.fields.pop("upload", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            return cleaned
+        pasted = cleaned.get("pasted_text") or ""
+        upload = cleaned.get("upload")
+        if pasted.strip() and upload:
+            raise ValidationError({"upload": "Paste the text or upload a file, not both."})
+        if upload:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ValidationError({"upload": f"The file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB."})
+            raw = upload.read()
+            target = "upload"
+            if not cleaned.get("original_filename"):
+                cleaned["original_filename"] = upload.name[:255]
+        elif pasted.strip():
+            raw = pasted.encode("utf-8")
+            target = "pasted_text"
+        else:
+            raise ValidationError({"pasted_text": "Paste the article's text or upload its file."})
+        try:
+            prepared = source_upload_prepare(raw=raw)
+        except ValidationError as exc:
+            raise ValidationError({target: exc.messages}) from exc
+        # Set before _post_clean so that model validation (digest format, unique raw_sha256) sees them.
+        self.instance.text = prepared.text
+        self.instance.raw_sha256 = prepared.raw_sha256
+        self.instance.text_sha256 = prepared.text_sha256
+        return cleaned
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        # The digests are not form fields but are set by clean(); validating them keeps a duplicate document a
+        # form error even if another editor stored it a moment earlier.
+        exclusions.discard("raw_sha256")
+        exclusions.discard("text_sha256")
+        exclusions.discard("text")
+        return exclusions
+
+    def _update_errors(self, errors):
+        # Errors on the computed fields belong to the input they came from.
+        if hasattr(errors, "error_dict"):
+            input_field = "upload" if self.cleaned_data.get("upload") else "pasted_text"
+            for name in ("raw_sha256", "text_sha256", "text"):
+                if name in errors.error_dict:
+                    moved = errors.error_dict.pop(name)
+                    key = input_field if input_field in self.fields else NON_FIELD_ERRORS
+                    errors.error_dict.setdefault(key, []).extend(moved)
+        super()._update_errors(errors)
+
+
+class EvidenceAdminForm(forms.ModelForm):
+    """Evidence from a pasted quote: the offsets are found in the source, never typed.
+
+    The quote is located with the loader's own function; a missing or ambiguous quote is an error on the quote
+    field, and the stored quote is the source's own text between the offsets (so a quote pasted with straight
+    quotes or line breaks is stored as the source writes it).
+    """
+
+    occurrence = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Only when the quote occurs more than once in the source: which occurrence (1 = the first).",
+    )
+    fields = NameListField(
+        required=False,
+        help_text="Fields of the record this quote supports, comma-separated, e.g. amount, parties.",
+    )
+
+    class Meta:
+        model = models.Evidence
+        fields = ["source", "deal", "company", "facility", "quote", "occurrence", "fields", "note"]
+        widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.source_id and "occurrence" in self.fields:
+            self.fields["occurrence"].initial = evidence_occurrence(evidence=self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        source = cleaned.get("source")
+        quote = cleaned.get("quote")
+        if source is None or not quote:
+            return cleaned
+        try:
+            location = evidence_quote_resolve(source=source, quote=quote, occurrence=cleaned.get("occurrence"))
+        except ValidationError as exc:
+            self.add_error("quote", exc)
+            return cleaned
+        cleaned["quote"] = location.quote
+        self.instance.start = location.start
+        self.instance.end = location.end
+        return cleaned
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        # start/end are computed in clean(); keep them in model validation so the unique-span constraints and
+        # the offset checks run as form errors instead of surfacing as an IntegrityError.
+        exclusions.discard("start")
+        exclusions.discard("end")
+        return exclusions
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            for name in ("start", "end"):
+                if name in errors.error_dict:
+                    errors.error_dict.setdefault("quote", []).extend(errors.error_dict.pop(name))
+        super()._update_errors(errors)
+
+
+class EvidenceInlineFormSet(forms.BaseInlineFormSet):
+    """Refuses two rows of one save that quote the same span of the same source for the same record.
+
+    The database's unique constraints on spans are conditional, which Django's formset check skips, and the rows
+    do not exist yet when each form is validated on its own.
+    """
+
+    def clean(self):
+        super().clean()
+        seen: dict[tuple, int] = {}
+        for index, form in enumerate(self.forms, 1):
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            if form.errors or form.instance.start is None:
+                continue
+            key = (form.cleaned_data.get("source"), form.instance.start, form.instance.end)
+            if key in seen:
+                form.add_error("quote", f"Row {seen[key]} already quotes this passage of the same source.")
+            else:
+                seen[key] = index
+
+
+class CompanyAdminForm(forms.ModelForm):
+    """Companies with their aliases edited as comma-separated names."""
+
+    aliases = NameListField(
+        required=False, help_text="Other names the sources use, comma-separated, e.g. VAC, Vacuumschmelze."
+    )
+
+    class Meta:
+        model = models.Company
+        fields = ["slug", "name", "kind", "country", "locality", "parent", "aliases", "description", "website"]

@@ -1,0 +1,332 @@
+"""django-import-export resources: the CSV/JSON shape of each model for export and (where allowed) import.
+
+Related records are written and read by slug, never by database id, so an exported file imports into another
+database. Every import runs in one transaction and is rolled back as a whole if any row is invalid: a batch is
+written completely or not at all. Evidence rows are checked against their source with the loader's own
+:func:`deals.services.evidence_locate` (via :func:`deals.editing.evidence_quote_resolve`).
+
+Importable: commodities, companies, facilities, facility companies, deals, deal parties and evidence.
+Export-only: sources (their text must arrive as the raw document so that both digests are computed from the
+bytes; use the "Add source" page) and supply-chain stages (a fixed vocabulary).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from deals import models
+from deals.editing import evidence_occurrence, evidence_quote_resolve
+
+IMPORT_CHANGE_REASON = "admin import"
+
+
+class SlugWidget(widgets.ForeignKeyWidget):
+    """A related record by slug; an unknown slug is a row error that names it (not a traceback)."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, field="slug", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        value = (value or "").strip() if isinstance(value, str) else value
+        if not value:
+            return None
+        try:
+            return self.model.objects.get(slug=value)
+        except self.model.DoesNotExist as exc:
+            raise ValueError(f"No {self.model._meta.verbose_name} with slug “{value}”.") from exc
+
+
+class SlugListWidget(widgets.ManyToManyWidget):
+    """Related records as comma-separated slugs; any unknown slug is an error rather than silently dropped."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, separator=",", field="slug", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        slugs = [s.strip() for s in str(value or "").split(",") if s.strip()]
+        found = self.model.objects.filter(slug__in=slugs)
+        missing = sorted(set(slugs) - {obj.slug for obj in found})
+        if missing:
+            raise ValueError(f"No {self.model._meta.verbose_name} with slug {', '.join(missing)}.")
+        return found
+
+
+class JSONListWidget(widgets.Widget):
+    """A list of strings, written as JSON (``["a", "b"]``) in both CSV and JSON files."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return []
+        if isinstance(value, list):
+            return value
+        try:
+            parsed = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f'Expected a JSON list such as ["amount"], got {str(value)[:40]!r}.') from exc
+        if not isinstance(parsed, list):
+            raise ValueError("Expected a JSON list.")
+        return parsed
+
+    def render(self, value, obj=None, **kwargs):
+        return json.dumps(value or [], ensure_ascii=False)
+
+
+class CountryListWidget(widgets.Widget):
+    """ISO 3166-1 alpha-2 codes, comma-separated."""
+
+    def clean(self, value, row=None, **kwargs):
+        return [c.strip().upper() for c in str(value or "").split(",") if c.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return ",".join(getattr(c, "code", str(c)) for c in (value or []))
+
+
+class DatasetResource(resources.ModelResource):
+    """Shared import rules: one transaction per batch, full model validation, rollback on any bad row."""
+
+    def import_data(self, dataset, **kwargs):
+        # By default import-export writes the valid rows of a batch and skips the invalid ones on confirm; the
+        # dataset's rule is all or nothing, so invalid rows roll back the whole batch.
+        kwargs["use_transactions"] = True
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, **kwargs)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        # simple-history records the editor (from the request) and this reason on every imported change.
+        instance._change_reason = IMPORT_CHANGE_REASON
+
+    class Meta:
+        abstract = True
+
+
+class CommodityResource(DatasetResource):
+    """Commodities by slug; the parent by slug."""
+
+    parent = fields.Field(attribute="parent", column_name="parent", widget=SlugWidget(models.Commodity))
+
+    class Meta:
+        model = models.Commodity
+        fields = ("slug", "name", "kind", "symbol", "parent", "description")
+        import_id_fields = ("slug",)
+        use_transactions = True
+        clean_model_instances = True
+
+
+class SourceResource(DatasetResource):
+    """Sources with their normalised text and digests (export only)."""
+
+    class Meta:
+        model = models.Source
+        fields = (
+            "slug",
+            "title",
+            "kind",
+            "publisher",
+            "author",
+            "published_date",
+            "published_date_precision",
+            "url",
+            "original_filename",
+            "raw_sha256",
+            "text_sha256",
+            "text",
+        )
+        import_id_fields = ("slug",)
+
+
+class SupplyChainStageResource(resources.ModelResource):
+    """The fixed supply-chain vocabulary (export only)."""
+
+    class Meta:
+        model = models.SupplyChainStage
+        fields = ("slug", "name", "segment", "position", "description")
+        import_id_fields = ("slug",)
+
+
+class CompanyResource(DatasetResource):
+    """Companies and governments; aliases as a JSON list, the parent by slug."""
+
+    parent = fields.Field(attribute="parent", column_name="parent", widget=SlugWidget(models.Company))
+    aliases = fields.Field(attribute="aliases", column_name="aliases", widget=JSONListWidget())
+
+    class Meta:
+        model = models.Company
+        fields = ("slug", "name", "kind", "country", "locality", "aliases", "parent", "description", "website")
+        import_id_fields = ("slug",)
+        use_transactions = True
+        clean_model_instances = True
+
+
+class FacilityResource(DatasetResource):
+    """Facilities; commodities as comma-separated slugs."""
+
+    commodities = fields.Field(
+        attribute="commodities", column_name="commodities", widget=SlugListWidget(models.Commodity)
+    )
+
+    class Meta:
+        model = models.Facility
+        fields = (
+            "slug",
+            "name",
+            "kind",
+            "status",
+            "country",
+            "region",
+            "locality",
+            "latitude",
+            "longitude",
+            "location_precision",
+            "capacity_amount",
+            "capacity_unit",
+            "capacity_period",
+            "capacity_qualifier",
+            "planned_start",
+            "planned_start_precision",
+            "jobs",
+            "jobs_qualifier",
+            "investment_amount",
+            "investment_currency",
+            "investment_amount_usd",
+            "investment_qualifier",
+            "description",
+            "commodities",
+        )
+        import_id_fields = ("slug",)
+        use_transactions = True
+        clean_model_instances = True
+
+
+class DealResource(DatasetResource):
+    """Deals; stages, commodities and facilities as comma-separated slugs, countries as ISO codes."""
+
+    stages = fields.Field(attribute="stages", column_name="stages", widget=SlugListWidget(models.SupplyChainStage))
+    commodities = fields.Field(
+        attribute="commodities", column_name="commodities", widget=SlugListWidget(models.Commodity)
+    )
+    facilities = fields.Field(attribute="facilities", column_name="facilities", widget=SlugListWidget(models.Facility))
+    countries = fields.Field(attribute="countries", column_name="countries", widget=CountryListWidget())
+
+    class Meta:
+        model = models.Deal
+        fields = (
+            "slug",
+            "title",
+            "deal_type",
+            "status",
+            "announced_date",
+            "announced_date_precision",
+            "amount",
+            "currency",
+            "amount_usd",
+            "value_qualifier",
+            "summary",
+            "countries",
+            "stages",
+            "commodities",
+            "facilities",
+        )
+        import_id_fields = ("slug",)
+        use_transactions = True
+        clean_model_instances = True
+
+
+class DealPartyResource(DatasetResource):
+    """A party's role in a deal, by deal and company slug."""
+
+    deal = fields.Field(attribute="deal", column_name="deal", widget=SlugWidget(models.Deal))
+    company = fields.Field(attribute="company", column_name="company", widget=SlugWidget(models.Company))
+
+    class Meta:
+        model = models.DealParty
+        fields = ("deal", "company", "role")
+        import_id_fields = ("deal", "company", "role")
+        use_transactions = True
+        clean_model_instances = True
+
+
+class FacilityCompanyResource(DatasetResource):
+    """A company's role at a facility, by facility and company slug."""
+
+    facility = fields.Field(attribute="facility", column_name="facility", widget=SlugWidget(models.Facility))
+    company = fields.Field(attribute="company", column_name="company", widget=SlugWidget(models.Company))
+
+    class Meta:
+        model = models.FacilityCompany
+        fields = ("facility", "company", "role")
+        import_id_fields = ("facility", "company", "role")
+        use_transactions = True
+        clean_model_instances = True
+
+
+class EvidenceResource(DatasetResource):
+    """Evidence by source slug and target slug; offsets are recomputed from the quote on import.
+
+    ``start`` and ``end`` are exported for reference but never imported: each row's quote is located in its
+    source exactly as the loader does, ``occurrence`` picking one of several matches. A row with an empty ``id``
+    creates evidence; a row with an id updates that evidence.
+    """
+
+    source = fields.Field(attribute="source", column_name="source", widget=SlugWidget(models.Source))
+    deal = fields.Field(attribute="deal", column_name="deal", widget=SlugWidget(models.Deal))
+    company = fields.Field(attribute="company", column_name="company", widget=SlugWidget(models.Company))
+    facility = fields.Field(attribute="facility", column_name="facility", widget=SlugWidget(models.Facility))
+    occurrence = fields.Field(column_name="occurrence", readonly=False)
+    start = fields.Field(attribute="start", column_name="start", readonly=True)
+    end = fields.Field(attribute="end", column_name="end", readonly=True)
+    field_names = fields.Field(attribute="fields", column_name="fields", widget=JSONListWidget())
+
+    class Meta:
+        model = models.Evidence
+        fields = (
+            "id",
+            "source",
+            "deal",
+            "company",
+            "facility",
+            "quote",
+            "occurrence",
+            "start",
+            "end",
+            "field_names",
+            "note",
+        )
+        import_id_fields = ("id",)
+        use_transactions = True
+        clean_model_instances = True
+
+    def dehydrate_occurrence(self, evidence):
+        return evidence_occurrence(evidence=evidence) if evidence.source_id else ""
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict[str, list] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if "source" not in errors and instance.source_id and instance.quote:
+            raw_occurrence = str(row.get("occurrence") or "").strip()
+            occurrence = None
+            if raw_occurrence:
+                try:
+                    occurrence = int(float(raw_occurrence))
+                except ValueError:
+                    errors.setdefault("occurrence", []).append(
+                        ValidationError(f"Row {kwargs.get('row_number', '?')}: occurrence must be a whole number.")
+                    )
+            if "occurrence" not in errors:
+                try:
+                    location = evidence_quote_resolve(
+                        source=instance.source, quote=instance.quote, occurrence=occurrence
+                    )
+                except ValidationError as exc:
+                    errors.setdefault("quote", []).append(
+                        ValidationError(f"Row {kwargs.get('row_number', '?')}: {' '.join(exc.messages)}")
+                    )
+                else:
+                    instance.start, instance.end, instance.quote = location.start, location.end, location.quote
+        if errors:
+            raise ValidationError(errors)
