@@ -1,0 +1,490 @@
+"""Every database constraint of the deals app: a violating write raises IntegrityError, the valid edge case passes.
+
+The writes go straight to the database (``save()``, ``QuerySet.update()``, ``bulk_create()``), never through
+``clean()``, so these tests show what the database itself refuses. ``CASES`` is keyed by constraint name;
+``test_every_constraint_has_a_case`` enumerates the app's constraints, unique fields and non-negative integer
+columns, so a constraint added without a case here fails the suite.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
+from simple_history.models import HistoricalChanges
+
+from deals.models import (
+    Commodity,
+    Company,
+    Deal,
+    DealParty,
+    Evidence,
+    Facility,
+    FacilityCompany,
+    Source,
+    SupplyChainStage,
+)
+from tests.factories import (
+    CommodityFactory,
+    CompanyFactory,
+    DealFactory,
+    DealPartyFactory,
+    EvidenceFactory,
+    FacilityCompanyFactory,
+    FacilityFactory,
+    SourceFactory,
+    _sha,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to test one constraint.
+
+    ``valid`` writes the edge case the constraint must still allow; each of ``violations`` writes something it
+    must refuse. ``mentions`` lists strings of which at least one appears in the database's error message, so
+    the test knows the right rule fired (SQLite and PostgreSQL word their messages differently).
+    """
+
+    valid: Callable[[], object]
+    violations: tuple[Callable[[], object], ...]
+    mentions: tuple[str, ...]
+
+
+def _update(instance: models.Model, **values) -> None:
+    """Write ``values`` with a bare UPDATE, bypassing save() and clean()."""
+    type(instance).objects.filter(pk=instance.pk).update(**values)
+
+
+def _check(name: str) -> tuple[str, ...]:
+    # SQLite: "CHECK constraint failed: <name>"; PostgreSQL: 'violates check constraint "<name>"'.
+    return (name,)
+
+
+def _unique(name: str, table: str, column: str) -> tuple[str, ...]:
+    # PostgreSQL names the constraint; SQLite lists the columns ("UNIQUE constraint failed: deals_x.col, …").
+    return (name, f"{table}.{column}")
+
+
+def _field_unique(table: str, column: str) -> tuple[str, ...]:
+    # PostgreSQL: 'unique constraint "<table>_<column>_key"'; SQLite: "UNIQUE constraint failed: <table>.<column>".
+    return (f"{table}_{column}_", f"{table}.{column}")
+
+
+def _nonnegative(table: str, column: str) -> tuple[str, ...]:
+    # PostgreSQL: '"<table>_<column>_check"'; SQLite: "CHECK constraint failed: <column>".
+    return (f"{table}_{column}_check", f"CHECK constraint failed: {column}")
+
+
+def _new_stage(**values) -> SupplyChainStage:
+    defaults = {"slug": "test-stage", "name": "Test stage", "segment": SupplyChainStage.Segment.MIDSTREAM}
+    defaults["position"] = 100
+    defaults.update(values)
+    return SupplyChainStage.objects.create(**defaults)
+
+
+def _evidence_for(target: str, **values) -> Evidence:
+    """Build an unsaved evidence row for a fresh target of the given kind."""
+    factory = {"deal": DealFactory, "company": CompanyFactory, "facility": FacilityFactory}[target]
+    source = values.pop("source", None) or SourceFactory()
+    fields = {"deal": None, "company": None, "facility": None, target: values.pop(target, None) or factory()}
+    fields.update(source=source, quote="Article", start=0, end=7, fields=[])
+    fields.update(values)
+    return Evidence(**fields)
+
+
+def _duplicate_span(target: str) -> None:
+    first = _evidence_for(target)
+    first.save()
+    Evidence.objects.bulk_create([_evidence_for(target, source=first.source, **{target: getattr(first, target)})])
+
+
+def _same_span_other_target(target: str) -> None:
+    first = _evidence_for(target)
+    first.save()
+    _evidence_for(target, source=first.source).save()
+    # …and the same target with an adjacent span.
+    _evidence_for(target, source=first.source, start=7, end=12, **{target: getattr(first, target)}).save()
+
+
+CASES: dict[str, Case] = {
+    # --- Source -------------------------------------------------------------------------------------------------
+    "source_published_date_precision_together": Case(
+        valid=lambda: (
+            SourceFactory(published_date=None, published_date_precision=""),
+            SourceFactory(published_date=datetime.date(2025, 1, 1), published_date_precision="year"),
+        ),
+        violations=(
+            lambda: SourceFactory(published_date=datetime.date(2025, 8, 22), published_date_precision=""),
+            lambda: SourceFactory(published_date=None, published_date_precision="day"),
+            lambda: _update(SourceFactory(), published_date=None),
+        ),
+        mentions=_check("source_published_date_precision_together"),
+    ),
+    "Source.slug:unique": Case(
+        valid=lambda: (SourceFactory(slug="wsj-group14"), SourceFactory(slug="wsj-group14-2")),
+        violations=(lambda: (SourceFactory(slug="wsj-group14"), SourceFactory(slug="wsj-group14")),),
+        mentions=_field_unique("deals_source", "slug"),
+    ),
+    "Source.raw_sha256:unique": Case(
+        # Two different raw files may normalise to the same text: only the raw digest is unique.
+        valid=lambda: (
+            SourceFactory(raw_sha256=_sha("a"), text_sha256=_sha("same")),
+            SourceFactory(raw_sha256=_sha("b"), text_sha256=_sha("same")),
+        ),
+        violations=(lambda: (SourceFactory(raw_sha256=_sha("a")), SourceFactory(raw_sha256=_sha("a"))),),
+        mentions=_field_unique("deals_source", "raw_sha256"),
+    ),
+    # --- Commodity and SupplyChainStage -----------------------------------------------------------------------------
+    "Commodity.slug:unique": Case(
+        valid=lambda: (
+            CommodityFactory(slug="dysprosium"),
+            Commodity.objects.create(slug="dy", name="Dy", kind="element"),
+        ),
+        violations=(
+            lambda: Commodity.objects.bulk_create(
+                [
+                    Commodity(slug="terbium", name="Terbium", kind="element"),
+                    Commodity(slug="terbium", name="Terbium oxide", kind="material"),
+                ]
+            ),
+        ),
+        mentions=_field_unique("deals_commodity", "slug"),
+    ),
+    "Commodity.name:unique": Case(
+        valid=lambda: (
+            Commodity.objects.create(slug="dysprosium", name="Dysprosium", kind="element"),
+            Commodity.objects.create(slug="dysprosium-oxide", name="Dysprosium oxide", kind="material"),
+        ),
+        violations=(
+            lambda: (
+                Commodity.objects.create(slug="dysprosium", name="Dysprosium", kind="element"),
+                Commodity.objects.create(slug="dysprosium-2", name="Dysprosium", kind="element"),
+            ),
+        ),
+        mentions=_field_unique("deals_commodity", "name"),
+    ),
+    "SupplyChainStage.slug:unique": Case(
+        valid=lambda: _new_stage(slug="test-stage-a"),
+        violations=(lambda: _new_stage(slug=SupplyChainStage.objects.first().slug),),
+        mentions=_field_unique("deals_supplychainstage", "slug"),
+    ),
+    "SupplyChainStage.name:unique": Case(
+        valid=lambda: _new_stage(name=SupplyChainStage.objects.first().name + " (second)"),
+        violations=(lambda: _new_stage(name=SupplyChainStage.objects.first().name),),
+        mentions=_field_unique("deals_supplychainstage", "name"),
+    ),
+    "SupplyChainStage.position:nonnegative": Case(
+        valid=lambda: _new_stage(position=0),
+        violations=(lambda: _new_stage(position=-1), lambda: _update(_new_stage(), position=-5)),
+        mentions=_nonnegative("deals_supplychainstage", "position"),
+    ),
+    # --- Company ------------------------------------------------------------------------------------------------------
+    "company_name_not_empty": Case(
+        valid=lambda: CompanyFactory(name="X"),
+        violations=(lambda: CompanyFactory(name=""), lambda: _update(CompanyFactory(), name="")),
+        mentions=_check("company_name_not_empty"),
+    ),
+    "Company.slug:unique": Case(
+        valid=lambda: (CompanyFactory(slug="sk-inc"), CompanyFactory(slug="sk-inc-2")),
+        violations=(lambda: (CompanyFactory(slug="sk-inc"), CompanyFactory(slug="sk-inc")),),
+        mentions=_field_unique("deals_company", "slug"),
+    ),
+    # --- Facility -------------------------------------------------------------------------------------------------
+    "Facility.slug:unique": Case(
+        valid=lambda: (FacilityFactory(slug="js-link-columbus"), FacilityFactory(slug="js-link-columbus-2")),
+        violations=(lambda: _update(FacilityFactory(), slug=FacilityFactory().slug),),
+        mentions=_field_unique("deals_facility", "slug"),
+    ),
+    "facility_latitude_range": Case(
+        valid=lambda: (
+            FacilityFactory(latitude=Decimal("90"), longitude=Decimal("0"), location_precision="exact"),
+            FacilityFactory(latitude=Decimal("-90"), longitude=Decimal("0"), location_precision="exact"),
+        ),
+        violations=(
+            lambda: FacilityFactory(latitude=Decimal("90.000001"), longitude=Decimal("0")),
+            lambda: FacilityFactory(latitude=Decimal("-91"), longitude=Decimal("0")),
+        ),
+        mentions=_check("facility_latitude_range"),
+    ),
+    "facility_longitude_range": Case(
+        valid=lambda: (
+            FacilityFactory(latitude=Decimal("0"), longitude=Decimal("180"), location_precision="exact"),
+            FacilityFactory(latitude=Decimal("0"), longitude=Decimal("-180"), location_precision="exact"),
+        ),
+        violations=(
+            lambda: FacilityFactory(latitude=Decimal("0"), longitude=Decimal("-180.000001")),
+            lambda: FacilityFactory(latitude=Decimal("0"), longitude=Decimal("181")),
+        ),
+        mentions=_check("facility_longitude_range"),
+    ),
+    "facility_coordinates_together": Case(
+        valid=lambda: FacilityFactory(latitude=Decimal("32.4"), longitude=Decimal("-84.9"), location_precision="exact"),
+        violations=(
+            lambda: FacilityFactory(latitude=Decimal("32.4"), longitude=None),
+            lambda: FacilityFactory(latitude=None, longitude=Decimal("-84.9")),
+        ),
+        mentions=_check("facility_coordinates_together"),
+    ),
+    "facility_capacity_nonnegative_with_unit": Case(
+        valid=lambda: (
+            FacilityFactory(capacity_amount=Decimal("0"), capacity_unit="tonnes", capacity_period="year"),
+            FacilityFactory(capacity_amount=None, capacity_unit=""),
+        ),
+        violations=(
+            lambda: FacilityFactory(capacity_amount=Decimal("-1"), capacity_unit="tonnes", capacity_period="year"),
+            lambda: FacilityFactory(capacity_amount=Decimal("3000"), capacity_unit="", capacity_period="year"),
+        ),
+        mentions=_check("facility_capacity_nonnegative_with_unit"),
+    ),
+    "facility_investment_nonnegative_with_currency": Case(
+        valid=lambda: FacilityFactory(investment_amount=Decimal("0"), investment_currency="USD"),
+        violations=(
+            lambda: FacilityFactory(investment_amount=Decimal("-0.01"), investment_currency="USD"),
+            lambda: FacilityFactory(investment_amount=Decimal("223000000"), investment_currency=""),
+        ),
+        mentions=_check("facility_investment_nonnegative_with_currency"),
+    ),
+    "facility_investment_usd_nonnegative": Case(
+        valid=lambda: FacilityFactory(investment_amount_usd=Decimal("0")),
+        violations=(lambda: _update(FacilityFactory(), investment_amount_usd=Decimal("-0.01")),),
+        mentions=_check("facility_investment_usd_nonnegative"),
+    ),
+    "facility_planned_start_precision_together": Case(
+        valid=lambda: (
+            FacilityFactory(planned_start=datetime.date(2027, 1, 1), planned_start_precision="year"),
+            FacilityFactory(planned_start=None, planned_start_precision=""),
+        ),
+        violations=(
+            lambda: FacilityFactory(planned_start=datetime.date(2027, 1, 1), planned_start_precision=""),
+            lambda: FacilityFactory(planned_start=None, planned_start_precision="year"),
+        ),
+        mentions=_check("facility_planned_start_precision_together"),
+    ),
+    "Facility.jobs:nonnegative": Case(
+        valid=lambda: FacilityFactory(jobs=0),
+        violations=(lambda: FacilityFactory(jobs=-1), lambda: _update(FacilityFactory(jobs=500), jobs=-500)),
+        mentions=_nonnegative("deals_facility", "jobs"),
+    ),
+    "facility_company_role_unique": Case(
+        valid=lambda: (
+            (link := FacilityCompanyFactory(role="owner")),
+            FacilityCompanyFactory(facility=link.facility, company=link.company, role="operator"),
+        ),
+        violations=(
+            lambda: FacilityCompany.objects.bulk_create(
+                [FacilityCompany(facility=(f := FacilityFactory()), company=(c := CompanyFactory()), role="owner")]
+                + [FacilityCompany(facility=f, company=c, role="owner")]
+            ),
+        ),
+        mentions=_unique("facility_company_role_unique", "deals_facilitycompany", "role"),
+    ),
+    # --- Deal ---------------------------------------------------------------------------------------------------
+    "Deal.slug:unique": Case(
+        valid=lambda: (DealFactory(slug="group14-sk-463m"), DealFactory(slug="group14-sk-463m-b")),
+        violations=(lambda: (DealFactory(slug="group14-sk-463m"), DealFactory(slug="group14-sk-463m")),),
+        mentions=_field_unique("deals_deal", "slug"),
+    ),
+    "deal_amount_nonnegative_with_currency": Case(
+        valid=lambda: (
+            DealFactory(amount=Decimal("0"), currency="USD", amount_usd=Decimal("0")),
+            DealFactory(amount=None, currency="", amount_usd=None, value_qualifier=""),
+        ),
+        violations=(
+            lambda: DealFactory(amount=Decimal("-1"), currency="USD", amount_usd=None),
+            lambda: DealFactory(amount=Decimal("463000000"), currency="", amount_usd=None),
+            lambda: _update(DealFactory(), currency=""),
+        ),
+        mentions=_check("deal_amount_nonnegative_with_currency"),
+    ),
+    "deal_amount_usd_nonnegative": Case(
+        valid=lambda: DealFactory(amount=None, currency="", amount_usd=Decimal("0"), value_qualifier=""),
+        violations=(
+            lambda: DealFactory(amount_usd=Decimal("-0.01")),
+            lambda: _update(DealFactory(), amount_usd=Decimal("-1")),
+        ),
+        mentions=_check("deal_amount_usd_nonnegative"),
+    ),
+    "deal_qualifier_needs_amount": Case(
+        valid=lambda: (
+            DealFactory(amount=Decimal("0"), value_qualifier="up_to"),
+            DealFactory(amount=None, currency="", amount_usd=None, value_qualifier=""),
+        ),
+        violations=(
+            lambda: DealFactory(amount=None, currency="", amount_usd=None, value_qualifier="approximate"),
+            lambda: _update(DealFactory(value_qualifier="up_to"), amount=None),
+        ),
+        mentions=_check("deal_qualifier_needs_amount"),
+    ),
+    "deal_announced_date_precision_together": Case(
+        valid=lambda: DealFactory(announced_date=None, announced_date_precision=""),
+        violations=(
+            lambda: DealFactory(announced_date=datetime.date(2025, 8, 1), announced_date_precision=""),
+            lambda: DealFactory(announced_date=None, announced_date_precision="month"),
+        ),
+        mentions=_check("deal_announced_date_precision_together"),
+    ),
+    "deal_party_role_unique": Case(
+        valid=lambda: (
+            (party := DealPartyFactory(role="investor")),
+            DealPartyFactory(deal=party.deal, company=party.company, role="lead_investor"),
+        ),
+        violations=(
+            lambda: (
+                (party := DealPartyFactory(role="investor")),
+                DealPartyFactory(deal=party.deal, company=party.company, role="investor"),
+            ),
+            lambda: (
+                (party := DealPartyFactory(role="investor")),
+                _update(DealPartyFactory(deal=party.deal, company=party.company, role="partner"), role="investor"),
+            ),
+        ),
+        mentions=_unique("deal_party_role_unique", "deals_dealparty", "role"),
+    ),
+    # --- Evidence -------------------------------------------------------------------------------------------------
+    "evidence_exactly_one_target": Case(
+        valid=lambda: (_evidence_for("deal").save(), _evidence_for("company").save(), _evidence_for("facility").save()),
+        violations=(
+            lambda: Evidence(source=SourceFactory(), quote="Article", start=0, end=7).save(),
+            lambda: _evidence_for("deal", company=CompanyFactory()).save(),
+            lambda: _evidence_for("facility", company=CompanyFactory(), deal=DealFactory()).save(),
+            lambda: _update(EvidenceFactory(), deal=None),
+        ),
+        mentions=_check("evidence_exactly_one_target"),
+    ),
+    "evidence_start_before_end": Case(
+        valid=lambda: EvidenceFactory(start=4, end=5, quote="c"),
+        violations=(
+            lambda: EvidenceFactory(start=5, end=5, quote="x"),
+            lambda: EvidenceFactory(start=6, end=5, quote="x"),
+            lambda: _update(EvidenceFactory(), end=0),
+        ),
+        mentions=_check("evidence_start_before_end"),
+    ),
+    "evidence_start_nonnegative": Case(
+        valid=lambda: EvidenceFactory(start=0),
+        # The column's own non-negative check may fire first: either message names the start offset.
+        violations=(lambda: EvidenceFactory(start=-1, end=5, quote="x"),),
+        mentions=("evidence_start_nonnegative", *_nonnegative("deals_evidence", "start")),
+    ),
+    "Evidence.start:nonnegative": Case(
+        valid=lambda: _update(EvidenceFactory(start=3, end=9), start=0),
+        violations=(lambda: _update(EvidenceFactory(), start=-3),),
+        mentions=("evidence_start_nonnegative", *_nonnegative("deals_evidence", "start")),
+    ),
+    "Evidence.end:nonnegative": Case(
+        valid=lambda: EvidenceFactory(start=0, end=1, quote="A"),
+        # A negative end also breaks start < end; either message is the database refusing it.
+        violations=(lambda: _update(EvidenceFactory(), end=-1),),
+        mentions=("evidence_start_before_end", *_nonnegative("deals_evidence", "end")),
+    ),
+    "evidence_quote_not_empty": Case(
+        valid=lambda: EvidenceFactory(quote="A"),
+        violations=(lambda: EvidenceFactory(quote=""), lambda: _update(EvidenceFactory(), quote="")),
+        mentions=_check("evidence_quote_not_empty"),
+    ),
+    "evidence_unique_deal_span": Case(
+        valid=lambda: _same_span_other_target("deal"),
+        violations=(lambda: _duplicate_span("deal"),),
+        mentions=_unique("evidence_unique_deal_span", "deals_evidence", "deal_id"),
+    ),
+    "evidence_unique_company_span": Case(
+        valid=lambda: _same_span_other_target("company"),
+        violations=(lambda: _duplicate_span("company"),),
+        mentions=_unique("evidence_unique_company_span", "deals_evidence", "company_id"),
+    ),
+    "evidence_unique_facility_span": Case(
+        valid=lambda: _same_span_other_target("facility"),
+        violations=(lambda: _duplicate_span("facility"),),
+        mentions=_unique("evidence_unique_facility_span", "deals_evidence", "facility_id"),
+    ),
+}
+
+
+# Django gives these column types a CHECK (column >= 0) of their own on every database.
+_NONNEGATIVE_FIELDS = (models.PositiveIntegerField, models.PositiveSmallIntegerField, models.PositiveBigIntegerField)
+
+
+def _dataset_models() -> list[type[models.Model]]:
+    """The deals app's own models, without django-simple-history's shadow tables (which copy no constraints)."""
+    return [m for m in apps.get_app_config("deals").get_models() if not issubclass(m, HistoricalChanges)]
+
+
+def _constraint_keys() -> set[str]:
+    """Every database-enforced rule of the app, named the way CASES is keyed."""
+    keys: set[str] = set()
+    for model in _dataset_models():
+        keys |= {constraint.name for constraint in model._meta.constraints}
+        for field in model._meta.local_fields:
+            if field.unique and not field.primary_key:
+                keys.add(f"{model.__name__}.{field.name}:unique")
+            if isinstance(field, _NONNEGATIVE_FIELDS):
+                keys.add(f"{model.__name__}.{field.name}:nonnegative")
+    return keys
+
+
+def test_every_constraint_has_a_case():
+    keys = _constraint_keys()
+    assert keys - set(CASES) == set(), "constraints without a test case in CASES"
+    assert set(CASES) - keys == set(), "CASES entries for constraints that no longer exist"
+
+
+def test_constraint_enumeration_sees_the_known_rules():
+    # Guards the meta-test: the enumeration must find the kinds of rule it claims to find.
+    keys = _constraint_keys()
+    assert {"evidence_exactly_one_target", "Deal.slug:unique", "Facility.jobs:nonnegative"} <= keys
+    assert len(keys) >= 30
+
+
+def test_every_check_constraint_has_its_own_message():
+    # full_clean() and the API report these messages to editors and clients; Django's default names no field.
+    for model in _dataset_models():
+        for constraint in model._meta.constraints:
+            assert isinstance(constraint, models.CheckConstraint | models.UniqueConstraint)
+            if isinstance(constraint, models.CheckConstraint):
+                assert constraint.violation_error_message != constraint.default_violation_error_message
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_valid_edge_case_is_accepted(name):
+    with transaction.atomic():
+        CASES[name].valid()
+
+
+VIOLATIONS = [(name, index) for name in sorted(CASES) for index in range(len(CASES[name].violations))]
+
+
+@pytest.mark.parametrize(("name", "index"), VIOLATIONS, ids=[f"{n}-{i}" for n, i in VIOLATIONS])
+def test_violating_write_raises_integrity_error(name, index):
+    case = CASES[name]
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        case.violations[index]()
+    message = str(excinfo.value)
+    assert any(fragment in message for fragment in case.mentions), (
+        f"{connection.vendor} refused the write, but not for {name}: {message}"
+    )
+
+
+def test_a_refused_write_leaves_nothing_behind():
+    before = (Deal.objects.count(), Source.objects.count(), DealParty.objects.count())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        party = DealPartyFactory(role="investor")
+        DealPartyFactory(deal=party.deal, company=party.company, role="investor")
+    assert (Deal.objects.count(), Source.objects.count(), DealParty.objects.count()) == before
+
+
+def test_unique_span_constraints_ignore_rows_for_other_targets():
+    # The partial unique indexes only cover rows of their own kind: a company row and a facility row on the same
+    # span and source coexist with a deal row there.
+    source = SourceFactory()
+    for target in ("deal", "company", "facility"):
+        _evidence_for(target, source=source).save()
+    assert Evidence.objects.filter(source=source, start=0, end=7).count() == 3
+    assert Company.objects.count() == 1 and Facility.objects.count() == 1
