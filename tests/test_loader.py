@@ -1,0 +1,256 @@
+"""The dataset loader: idempotent, updates edited records, and writes nothing when any quote or reference is bad."""
+
+import hashlib
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from deals import models
+from deals.services import source_text_prepare
+from tests.factories import CompanyFactory
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+RECORDS_002 = "002-rare-earth-update-2025-09-08-12.yaml"
+RECORDS_000 = "000-reex-us-battery-firms-heading-overseas.yaml"
+MODELS = [
+    models.Source,
+    models.Commodity,
+    models.Company,
+    models.Facility,
+    models.Deal,
+    models.DealParty,
+    models.FacilityCompany,
+    models.Evidence,
+]
+
+
+@pytest.fixture
+def dataset(tmp_path) -> Path:
+    """A scratch copy of the dataset (and the raw sources it points at) that a test may edit."""
+    shutil.copytree(FIXTURES / "dataset", tmp_path / "dataset")
+    shutil.copytree(FIXTURES / "sources", tmp_path / "sources")
+    return tmp_path / "dataset"
+
+
+def load(path: Path) -> str:
+    out = StringIO()
+    call_command("load_dataset", "--path", str(path), stdout=out)
+    return out.getvalue()
+
+
+def edit(path: Path, name: str, old: str, new: str) -> None:
+    file = path / name
+    text = file.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} should occur once in {name}"
+    file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def snapshot() -> dict:
+    """Every row's primary key and timestamp, plus history counts: what a no-op load must leave untouched."""
+    state = {}
+    for model in MODELS:
+        columns = ["pk"] + (["updated"] if hasattr(model, "updated") else [])
+        state[model.__name__] = sorted(model.objects.values_list(*columns))
+        state[f"{model.__name__} history"] = model.history.count()
+    return state
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS} | {
+        f"{model.__name__} history": model.history.count() for model in MODELS
+    }
+
+
+@pytest.mark.django_db
+def test_second_load_changes_nothing(dataset):
+    first = load(dataset)
+    assert "58 created" in first
+    before = snapshot()
+    second = load(dataset)
+    assert "nothing changed" in second
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_every_history_row_carries_the_load_reason(dataset):
+    load(dataset)
+    for model in MODELS:
+        reasons = set(model.history.values_list("history_change_reason", flat=True))
+        assert reasons == {"load_dataset"}, model.__name__
+
+
+@pytest.mark.django_db
+def test_edited_fixture_updates_only_its_record(dataset):
+    load(dataset)
+    lyten = models.Company.objects.get(slug="lyten")
+    others = dict(models.Company.objects.exclude(slug="lyten").values_list("slug", "updated"))
+    history_before = lyten.history.count()
+    edit(
+        dataset,
+        RECORDS_000,
+        "description: U.S. firm that, like Group14, has made offshore moves.",
+        "description: U.S. firm that has made offshore moves.",
+    )
+    out = load(dataset)
+    assert "company: 22 (0 created, 1 updated, 21 unchanged, 0 deleted)" in out
+    lyten.refresh_from_db()
+    assert lyten.description == "U.S. firm that has made offshore moves."
+    assert lyten.history.count() == history_before + 1
+    assert lyten.history.first().history_change_reason == "load_dataset"
+    assert dict(models.Company.objects.exclude(slug="lyten").values_list("slug", "updated")) == others
+
+
+@pytest.mark.django_db
+def test_dropped_evidence_and_party_are_deleted(dataset):
+    load(dataset)
+    deal = models.Deal.objects.get(slug="gm-offtake-with-noveon")
+    assert deal.evidence.count() == 3
+    kept_pks = set(deal.evidence.exclude(quote__startswith="governments").values_list("pk", flat=True))
+    edit(
+        dataset,
+        RECORDS_002,
+        """      - quote: "governments and companies inked financings, partnerships, and offtake agreements"
+        fields: [status]
+        note: The update describes the deals it lists as inked, i.e. signed. It gives no amount, date or country.
+""",
+        "",
+    )
+    edit(dataset, RECORDS_002, "      - {company: noveon, role: supplier}\n", "")
+    out = load(dataset)
+    assert "evidence: 57 (0 created, 0 updated, 57 unchanged, 1 deleted)" in out
+    assert set(deal.evidence.values_list("pk", flat=True)) == kept_pks
+    assert list(deal.party_links.values_list("company__slug", "role")) == [("gm", "buyer")]
+    assert models.DealParty.history.filter(history_type="-", history_change_reason="load_dataset").count() == 1
+
+
+@pytest.mark.django_db
+def test_records_outside_the_fixture_are_left_alone(dataset):
+    editor_company = CompanyFactory(slug="added-by-an-editor")
+    load(dataset)
+    assert models.Company.objects.filter(pk=editor_company.pk).exists()
+
+
+def assert_aborts(path: Path, *fragments: str) -> None:
+    """The load fails naming every fragment, and the database (rows and history) is exactly as before."""
+    before = row_counts()
+    with pytest.raises(CommandError) as info:
+        load(path)
+    message = str(info.value)
+    assert "Nothing was loaded" in message
+    for fragment in fragments:
+        assert fragment in message
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_bad_quote_aborts_naming_record_and_quote(dataset):
+    edit(dataset, RECORDS_002, '"Torngat Metals of Canada"', '"Torngat Metals of Quebec"')
+    assert_aborts(dataset, "company 'torngat-metals'", "Torngat Metals of Quebec", "does not occur")
+    assert models.Source.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_bad_quote_leaves_a_loaded_database_untouched(dataset):
+    load(dataset)
+    before = snapshot()
+    edit(dataset, RECORDS_002, "description: Owner of the Narva, Estonia magnet plant.", "description: Changed.")
+    edit(dataset, RECORDS_002, '"GM\'s offtake with Noveon (opens in a new tab)"', '"GM\'s offtake with Novion"')
+    assert_aborts(dataset, "deal 'gm-offtake-with-noveon'", "GM's offtake with Novion")
+    assert snapshot() == before
+    assert models.Company.objects.get(slug="neo-performance-materials").description != "Changed."
+
+
+@pytest.mark.django_db
+def test_broken_slug_reference_aborts(dataset):
+    edit(dataset, RECORDS_002, "{company: noveon, role: supplier}", "{company: noveon-inc, role: supplier}")
+    edit(dataset, RECORDS_002, "facilities: [strange-lake-deposit]", "facilities: [strange-lake]")
+    assert_aborts(
+        dataset,
+        "deal 'gm-offtake-with-noveon': parties: unknown company slug 'noveon-inc'",
+        "deal 'torngat-metals-vac-dysprosium-terbium-mou': facilities: unknown facility slug 'strange-lake'",
+    )
+    assert models.Deal.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_unknown_evidence_source_aborts(dataset):
+    edit(dataset, RECORDS_000, "source: reex-2025-08-22-us-battery-firms-heading-overseas", "source: no-such-source")
+    assert_aborts(dataset, "unknown source slug 'no-such-source'", "company 'group14-technologies'")
+
+
+@pytest.mark.django_db
+def test_ambiguous_quote_aborts_and_an_occurrence_resolves_it(dataset):
+    edit(dataset, RECORDS_000, '- quote: "The deal gives Group14 direct control"', '- quote: "Group14"')
+    assert_aborts(dataset, "company 'group14-technologies'", "'Group14'", "choose an occurrence")
+    edit(dataset, RECORDS_000, '- quote: "Group14"', '- quote: "Group14"\n        occurrence: 4')
+    load(dataset)
+    evidence = models.Evidence.objects.get(company__slug="group14-technologies", quote="Group14")
+    text = evidence.source.text
+    assert text[evidence.start : evidence.end] == "Group14"
+    assert text.count("Group14", 0, evidence.start) == 3
+
+
+@pytest.mark.django_db
+def test_unknown_choice_value_aborts(dataset):
+    edit(dataset, RECORDS_002, "deal_type: offtake", "deal_type: supply_deal")
+    edit(dataset, RECORDS_002, "{company: gm, role: buyer}", "{company: gm, role: customer}")
+    assert_aborts(
+        dataset,
+        "deal 'gm-offtake-with-noveon': deal_type: Value 'supply_deal' is not a valid choice.",
+        "unknown role 'customer'",
+    )
+
+
+@pytest.mark.django_db
+def test_model_clean_rules_apply(dataset):
+    edit(dataset, RECORDS_002, "planned_start: 2027-01-01", "planned_start: 2027-03-15")
+    edit(dataset, RECORDS_002, "    status: non_binding\n", "    status: signed\n")
+    assert_aborts(
+        dataset,
+        "facility 'js-link-columbus-ndfeb-magnet-plant': planned_start: A year-precision date is stored as 1 January",
+        "deal 'torngat-metals-vac-dysprosium-terbium-mou': status: An MOU is non-binding",
+    )
+
+
+@pytest.mark.django_db
+def test_unknown_evidence_field_and_missing_evidence_abort(dataset):
+    edit(
+        dataset,
+        RECORDS_002,
+        "        fields: [name, country]\n        note: The document gives only the initials",
+        "        fields: [name, headquarters]\n        note: The document gives only the initials",
+    )
+    edit(
+        dataset,
+        RECORDS_002,
+        """    evidence:
+      - quote: "agreements with U.S. firms, including US Strategic Metals,"
+        fields: [name, country]
+""",
+        "",
+    )
+    assert_aborts(
+        dataset,
+        "company 'vac': evidence #1",
+        "not fields of company: headquarters",
+        "company 'us-strategic-metals': no evidence",
+    )
+
+
+@pytest.mark.django_db
+def test_source_digests_are_computed_from_the_raw_file(dataset):
+    raw = dataset.parent / "sources" / "000_f11ad8fbfb134859.txt"
+    raw.chmod(0o644)
+    raw.write_bytes(raw.read_bytes() + b"\n\n\n")
+    load(dataset)
+    source = models.Source.objects.get(slug="reex-2025-08-22-us-battery-firms-heading-overseas")
+    assert source.raw_sha256 == hashlib.sha256(raw.read_bytes()).hexdigest()
+    assert source.text_sha256 == hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    assert source.original_filename == "000_f11ad8fbfb134859.txt"
+    # The appended blank lines change the raw digest but not the normalised text.
+    assert source.raw_sha256 != hashlib.sha256((FIXTURES / "sources" / raw.name).read_bytes()).hexdigest()
+    assert source.text == source_text_prepare(raw=(FIXTURES / "sources" / raw.name).read_bytes()).text
