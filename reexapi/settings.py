@@ -125,12 +125,28 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- API (issue: public read API v1) -------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "deals.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # Decimals stay strings ("10000000.00"): exact, and what the schema documents.
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "A 400: each key is the offending query parameter, each value the list of problems with it, "
+    "saying what is wrong and what is allowed.",
+    "additionalProperties": {
+        "type": "array",
+        "description": "Problems with this parameter.",
+        "items": {"type": "string", "description": "One problem, in English."},
+    },
+    "example": {
+        "status": ["'pending' is not a valid deal status. Allowed: announced, non_binding, signed, closed, terminated."]
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -143,6 +159,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The shape of every 400 body; deals.api.schema documents it and the views reference it.
+    "APPEND_COMPONENTS": {"schemas": {"ValidationError": VALIDATION_ERROR_SCHEMA}},
+    "ENUM_NAME_OVERRIDES": {
+        "CommodityKindEnum": "deals.models.Commodity.Kind",
+        "CompanyKindEnum": "deals.models.Company.Kind",
+        "FacilityKindEnum": "deals.models.Facility.Kind",
+        "FacilityStatusEnum": "deals.models.Facility.Status",
+        "SourceKindEnum": "deals.models.Source.Kind",
+        "DealTypeEnum": "deals.models.Deal.Type",
+        "DealStatusEnum": "deals.models.Deal.Status",
+        "DealPartyRoleEnum": "deals.models.DealParty.Role",
+        "FacilityCompanyRoleEnum": "deals.models.FacilityCompany.Role",
+        "DatePrecisionEnum": "deals.models.DatePrecision",
+        "ValueQualifierEnum": "deals.models.ValueQualifier",
+    },
+    "SORT_OPERATION_PARAMETERS": True,
 }
 
 # Third-party browser apps may read the public API from any origin, without credentials; nothing else is CORS-exposed.

@@ -1,0 +1,636 @@
+"""Read-only serializers of the public API: explicit field lists, related records as ``<Model>BriefSerializer``.
+
+The querysets come from :mod:`deals.selectors` with everything prefetched, so serializing a page issues no
+query. ``url`` is always the absolute URL of the record's API detail; a source's own web address is
+``document_url``.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse as django_reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deals.models import (
+    Commodity,
+    Company,
+    Deal,
+    DealParty,
+    Evidence,
+    Facility,
+    FacilityCompany,
+    Source,
+    SupplyChainStage,
+)
+from deals.selectors import source_records
+
+
+class _SlugLinkMixin:
+    """Links by slug with Django's ``reverse``: DRF's own would carry a ``?format=`` of the request over into
+    every link (so CSV rows would link to CSV details, which do not exist)."""
+
+    def get_url(self, obj, view_name, request, format):
+        if obj is None or not getattr(obj, "slug", None):
+            return None
+        url = django_reverse(view_name, kwargs={"slug": obj.slug})
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class SlugIdentityLink(_SlugLinkMixin, serializers.HyperlinkedIdentityField):
+    """The absolute API URL of the serialized record itself."""
+
+
+class SlugRelatedLink(_SlugLinkMixin, serializers.HyperlinkedRelatedField):
+    """The absolute API URL of a related record."""
+
+
+def _detail_url(view_name: str) -> SlugIdentityLink:
+    return SlugIdentityLink(
+        view_name=f"api:{view_name}-detail", lookup_field="slug", help_text="Absolute URL of this record in the API."
+    )
+
+
+def _related_url(view_name: str, source: str) -> SlugRelatedLink:
+    return SlugRelatedLink(
+        view_name=f"api:{view_name}-detail",
+        lookup_field="slug",
+        source=source,
+        read_only=True,
+        help_text="Absolute URL of the related record in the API.",
+    )
+
+
+# --- brief objects -------------------------------------------------------------------------------------------
+
+
+class CommodityBriefSerializer(serializers.ModelSerializer):
+    """A commodity in brief."""
+
+    url = _detail_url("commodity")
+
+    class Meta:
+        model = Commodity
+        fields = ["slug", "name", "url"]
+
+
+class SupplyChainStageBriefSerializer(serializers.ModelSerializer):
+    """A supply-chain stage (a fixed vocabulary; it has no endpoint of its own)."""
+
+    class Meta:
+        model = SupplyChainStage
+        fields = ["slug", "name", "segment"]
+
+
+class CompanyBriefSerializer(serializers.ModelSerializer):
+    """A company, government or agency in brief."""
+
+    url = _detail_url("company")
+
+    class Meta:
+        model = Company
+        fields = ["slug", "name", "url"]
+
+
+class FacilityBriefSerializer(serializers.ModelSerializer):
+    """A facility in brief."""
+
+    url = _detail_url("facility")
+
+    class Meta:
+        model = Facility
+        fields = ["slug", "name", "url"]
+
+
+class DealBriefSerializer(serializers.ModelSerializer):
+    """A deal in brief."""
+
+    url = _detail_url("deal")
+
+    class Meta:
+        model = Deal
+        fields = ["slug", "title", "url"]
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    """A source document in brief."""
+
+    url = _detail_url("source")
+    document_url = serializers.URLField(
+        source="url", read_only=True, help_text="Where the document is published; empty when unknown."
+    )
+
+    class Meta:
+        model = Source
+        fields = ["slug", "title", "publisher", "published_date", "url", "document_url"]
+
+
+class CountrySerializer(serializers.Serializer):
+    """A country: ISO 3166-1 alpha-2 code and English name."""
+
+    code = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2 code, e.g. US.")
+    name = serializers.CharField(read_only=True, help_text="English short name, e.g. United States of America.")
+
+    def to_representation(self, instance):
+        return {"code": instance.code, "name": str(instance.name)}
+
+
+class ProvenanceSerializer(serializers.ModelSerializer):
+    """One verbatim quote from a source supporting the record, with its offsets in the source's text."""
+
+    source = SourceBriefSerializer(read_only=True, help_text="The source the quote comes from.")
+    # Declared rather than derived: the derived bound is the database's integer range, which would make the
+    # schema differ between SQLite and PostgreSQL.
+    start = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Offset of the quote's first character in the source's text."
+    )
+    end = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Offset just past the quote's last character (exclusive)."
+    )
+    fields = serializers.ListField(
+        child=serializers.CharField(help_text="A field name."),
+        read_only=True,
+        help_text="Names of the record's fields this quote supports, e.g. ['amount', 'parties'].",
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["source", "quote", "start", "end", "fields"]
+
+
+class DealPartySerializer(serializers.ModelSerializer):
+    """A party to a deal: the company in brief and its role."""
+
+    slug = serializers.CharField(source="company.slug", read_only=True, help_text="The company's slug.")
+    name = serializers.CharField(source="company.name", read_only=True, help_text="The company's name.")
+    url = _related_url("company", "company")
+
+    class Meta:
+        model = DealParty
+        fields = ["slug", "name", "url", "role"]
+
+
+class FacilityCompanyRoleSerializer(serializers.ModelSerializer):
+    """A company involved in a facility: the company in brief and its role."""
+
+    slug = serializers.CharField(source="company.slug", read_only=True, help_text="The company's slug.")
+    name = serializers.CharField(source="company.name", read_only=True, help_text="The company's name.")
+    url = _related_url("company", "company")
+
+    class Meta:
+        model = FacilityCompany
+        fields = ["slug", "name", "url", "role"]
+
+
+class CompanyDealRoleSerializer(serializers.ModelSerializer):
+    """A deal a company is party to: the deal in brief and the company's role in it."""
+
+    slug = serializers.CharField(source="deal.slug", read_only=True, help_text="The deal's slug.")
+    title = serializers.CharField(source="deal.title", read_only=True, help_text="The deal's title.")
+    url = _related_url("deal", "deal")
+
+    class Meta:
+        model = DealParty
+        fields = ["slug", "title", "url", "role"]
+
+
+class CompanyFacilityRoleSerializer(serializers.ModelSerializer):
+    """A facility a company is involved in: the facility in brief and the company's role there."""
+
+    slug = serializers.CharField(source="facility.slug", read_only=True, help_text="The facility's slug.")
+    name = serializers.CharField(source="facility.name", read_only=True, help_text="The facility's name.")
+    url = _related_url("facility", "facility")
+
+    class Meta:
+        model = FacilityCompany
+        fields = ["slug", "name", "url", "role"]
+
+
+def _count(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(read_only=True, help_text=help_text)
+
+
+# --- resources -----------------------------------------------------------------------------------------------
+
+
+class DealSerializer(serializers.ModelSerializer):
+    """A deal with its parties, facilities, commodities, stages, countries and provenance."""
+
+    url = _detail_url("deal")
+    countries = CountrySerializer(many=True, read_only=True, help_text="Countries the deal concerns.")
+    commodities = CommodityBriefSerializer(many=True, read_only=True, help_text="Commodities the deal concerns.")
+    stages = SupplyChainStageBriefSerializer(
+        many=True, read_only=True, help_text="Supply-chain stages the deal concerns."
+    )
+    parties = DealPartySerializer(
+        source="party_links", many=True, read_only=True, help_text="Parties, each with its role."
+    )
+    facilities = FacilityBriefSerializer(many=True, read_only=True, help_text="Facilities the deal concerns.")
+    evidence_count = _count("Number of evidence quotes supporting the deal.")
+    provenance = ProvenanceSerializer(
+        source="evidence", many=True, read_only=True, help_text="The quotes that support the deal."
+    )
+
+    class Meta:
+        model = Deal
+        fields = [
+            "slug",
+            "url",
+            "title",
+            "deal_type",
+            "status",
+            "announced_date",
+            "announced_date_precision",
+            "amount",
+            "currency",
+            "amount_usd",
+            "value_qualifier",
+            "summary",
+            "countries",
+            "commodities",
+            "stages",
+            "parties",
+            "facilities",
+            "evidence_count",
+            "provenance",
+            "updated",
+        ]
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    """A company, government or agency with counts of its deals, facilities and evidence, and provenance."""
+
+    url = _detail_url("company")
+    country = CountrySerializer(read_only=True, allow_null=True, help_text="Country of headquarters, if stated.")
+    parent = CompanyBriefSerializer(read_only=True, allow_null=True, help_text="Parent organisation, if any.")
+    aliases = serializers.ListField(
+        child=serializers.CharField(help_text="An alias."), read_only=True, help_text="Other names the sources use."
+    )
+    deal_count = _count("Number of deals the company is a party to.")
+    facility_count = _count("Number of facility roles the company holds.")
+    evidence_count = _count("Number of evidence quotes supporting the company record.")
+    provenance = ProvenanceSerializer(
+        source="evidence", many=True, read_only=True, help_text="The quotes that support the company record."
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "kind",
+            "country",
+            "locality",
+            "aliases",
+            "parent",
+            "description",
+            "website",
+            "deal_count",
+            "facility_count",
+            "evidence_count",
+            "provenance",
+            "updated",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.country:
+            data["country"] = None
+        return data
+
+
+class CompanyDetailSerializer(CompanySerializer):
+    """A company with its deals (and roles) and facilities (and roles)."""
+
+    deals = CompanyDealRoleSerializer(
+        source="deal_links", many=True, read_only=True, help_text="Deals the company is party to, with its role."
+    )
+    facilities = CompanyFacilityRoleSerializer(
+        source="facility_links", many=True, read_only=True, help_text="Facilities the company is involved in."
+    )
+
+    class Meta(CompanySerializer.Meta):
+        fields = [*CompanySerializer.Meta.fields, "deals", "facilities"]
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    """A facility with its location, capacity, companies (with roles), commodities, deals and provenance."""
+
+    url = _detail_url("facility")
+    country = CountrySerializer(read_only=True, allow_null=True, help_text="Country of the facility, if stated.")
+    companies = FacilityCompanyRoleSerializer(
+        source="company_links", many=True, read_only=True, help_text="Companies involved, each with its role."
+    )
+    commodities = CommodityBriefSerializer(
+        many=True, read_only=True, help_text="What the facility mines, processes or makes."
+    )
+    deals = DealBriefSerializer(many=True, read_only=True, help_text="Deals concerning the facility.")
+    jobs = serializers.IntegerField(
+        read_only=True, allow_null=True, min_value=0, help_text="Number of jobs stated for the facility."
+    )
+    evidence_count = _count("Number of evidence quotes supporting the facility record.")
+    provenance = ProvenanceSerializer(
+        source="evidence", many=True, read_only=True, help_text="The quotes that support the facility record."
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "kind",
+            "status",
+            "country",
+            "region",
+            "locality",
+            "latitude",
+            "longitude",
+            "location_precision",
+            "capacity_amount",
+            "capacity_unit",
+            "capacity_period",
+            "capacity_qualifier",
+            "planned_start",
+            "planned_start_precision",
+            "jobs",
+            "jobs_qualifier",
+            "investment_amount",
+            "investment_currency",
+            "investment_amount_usd",
+            "investment_qualifier",
+            "description",
+            "companies",
+            "commodities",
+            "deals",
+            "evidence_count",
+            "provenance",
+            "updated",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.country:
+            data["country"] = None
+        return data
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A source document's metadata (without its text) and how many quotes were taken from it."""
+
+    url = _detail_url("source")
+    document_url = serializers.URLField(
+        source="url", read_only=True, help_text="Where the document is published; empty when unknown (never guessed)."
+    )
+    evidence_count = _count("Number of evidence quotes taken from this source.")
+
+    class Meta:
+        model = Source
+        fields = [
+            "slug",
+            "url",
+            "title",
+            "publisher",
+            "author",
+            "published_date",
+            "published_date_precision",
+            "document_url",
+            "kind",
+            "raw_sha256",
+            "text_sha256",
+            "evidence_count",
+            "updated",
+        ]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    """A source with its normalised text and every record derived from it."""
+
+    deals = serializers.SerializerMethodField(help_text="Deals this source's quotes support, by slug.")
+    companies = serializers.SerializerMethodField(help_text="Companies this source's quotes support, by slug.")
+    facilities = serializers.SerializerMethodField(help_text="Facilities this source's quotes support, by slug.")
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "text", "deals", "companies", "facilities"]
+
+    def _records(self, instance):
+        cache = getattr(self, "_records_cache", None)
+        if cache is None or cache[0] is not instance:
+            cache = (instance, source_records(source=instance))
+            self._records_cache = cache
+        return cache[1]
+
+    @extend_schema_field(DealBriefSerializer(many=True))
+    def get_deals(self, instance):
+        return DealBriefSerializer(self._records(instance).deals, many=True, context=self.context).data
+
+    @extend_schema_field(CompanyBriefSerializer(many=True))
+    def get_companies(self, instance):
+        return CompanyBriefSerializer(self._records(instance).companies, many=True, context=self.context).data
+
+    @extend_schema_field(FacilityBriefSerializer(many=True))
+    def get_facilities(self, instance):
+        return FacilityBriefSerializer(self._records(instance).facilities, many=True, context=self.context).data
+
+
+class CommoditySerializer(serializers.ModelSerializer):
+    """A commodity with its parent and how many deals and facilities concern it."""
+
+    url = _detail_url("commodity")
+    parent = CommodityBriefSerializer(read_only=True, allow_null=True, help_text="Broader commodity, if any.")
+    deal_count = _count("Number of deals concerning this commodity.")
+    facility_count = _count("Number of facilities concerning this commodity.")
+
+    class Meta:
+        model = Commodity
+        fields = ["slug", "url", "name", "kind", "symbol", "parent", "description", "deal_count", "facility_count"]
+
+
+# --- CSV rows (flat) -----------------------------------------------------------------------------------------
+
+
+def _joined(values) -> str:
+    return ";".join(values)
+
+
+class DealCsvSerializer(serializers.ModelSerializer):
+    """A deal as one flat CSV row; lists are semicolon-joined."""
+
+    url = _detail_url("deal")
+    countries = serializers.SerializerMethodField(help_text="ISO codes, semicolon-joined.")
+    commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
+    stages = serializers.SerializerMethodField(help_text="Stage slugs, semicolon-joined.")
+    parties = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
+    facilities = serializers.SerializerMethodField(help_text="Facility slugs, semicolon-joined.")
+    source_slugs = serializers.SerializerMethodField(help_text="Slugs of the supporting sources, semicolon-joined.")
+    evidence_count = _count("Number of evidence quotes.")
+
+    class Meta:
+        model = Deal
+        fields = [
+            "slug",
+            "title",
+            "deal_type",
+            "status",
+            "announced_date",
+            "announced_date_precision",
+            "amount",
+            "currency",
+            "amount_usd",
+            "value_qualifier",
+            "countries",
+            "commodities",
+            "stages",
+            "parties",
+            "facilities",
+            "source_slugs",
+            "evidence_count",
+            "url",
+        ]
+
+    def get_countries(self, deal) -> str:
+        return _joined(country.code for country in deal.countries)
+
+    def get_commodities(self, deal) -> str:
+        return _joined(c.slug for c in deal.commodities.all())
+
+    def get_stages(self, deal) -> str:
+        return _joined(s.slug for s in deal.stages.all())
+
+    def get_parties(self, deal) -> str:
+        return _joined(f"{link.company.slug}:{link.role}" for link in deal.party_links.all())
+
+    def get_facilities(self, deal) -> str:
+        return _joined(f.slug for f in deal.facilities.all())
+
+    def get_source_slugs(self, deal) -> str:
+        return _joined(dict.fromkeys(e.source.slug for e in deal.evidence.all()))
+
+
+class CompanyCsvSerializer(serializers.ModelSerializer):
+    """A company as one flat CSV row."""
+
+    url = _detail_url("company")
+    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
+    aliases = serializers.SerializerMethodField(help_text="Aliases, semicolon-joined.")
+    parent = serializers.CharField(source="parent.slug", read_only=True, default="", help_text="Parent's slug.")
+    deal_count = _count("Number of deals.")
+    facility_count = _count("Number of facility roles.")
+    evidence_count = _count("Number of evidence quotes.")
+
+    class Meta:
+        model = Company
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "country",
+            "locality",
+            "aliases",
+            "parent",
+            "website",
+            "deal_count",
+            "facility_count",
+            "evidence_count",
+            "url",
+        ]
+
+    def get_aliases(self, company) -> str:
+        return _joined(company.aliases)
+
+
+class FacilityCsvSerializer(serializers.ModelSerializer):
+    """A facility as one flat CSV row."""
+
+    url = _detail_url("facility")
+    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
+    companies = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
+    commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
+    evidence_count = _count("Number of evidence quotes.")
+
+    class Meta:
+        model = Facility
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "status",
+            "country",
+            "region",
+            "locality",
+            "latitude",
+            "longitude",
+            "location_precision",
+            "capacity_amount",
+            "capacity_unit",
+            "capacity_period",
+            "planned_start",
+            "companies",
+            "commodities",
+            "evidence_count",
+            "url",
+        ]
+
+    def get_companies(self, facility) -> str:
+        return _joined(f"{link.company.slug}:{link.role}" for link in facility.company_links.all())
+
+    def get_commodities(self, facility) -> str:
+        return _joined(c.slug for c in facility.commodities.all())
+
+
+class SourceCsvSerializer(serializers.ModelSerializer):
+    """A source as one flat CSV row."""
+
+    url = _detail_url("source")
+    document_url = serializers.URLField(source="url", read_only=True, help_text="Where it is published.")
+    evidence_count = _count("Number of evidence quotes.")
+
+    class Meta:
+        model = Source
+        fields = [
+            "slug",
+            "title",
+            "publisher",
+            "author",
+            "published_date",
+            "published_date_precision",
+            "kind",
+            "document_url",
+            "evidence_count",
+            "url",
+        ]
+
+
+class CommodityCsvSerializer(serializers.ModelSerializer):
+    """A commodity as one flat CSV row."""
+
+    url = _detail_url("commodity")
+    parent = serializers.CharField(source="parent.slug", read_only=True, default="", help_text="Parent's slug.")
+    deal_count = _count("Number of deals.")
+    facility_count = _count("Number of facilities.")
+
+    class Meta:
+        model = Commodity
+        fields = ["slug", "name", "kind", "symbol", "parent", "deal_count", "facility_count", "url"]
+
+
+# --- index and errors ----------------------------------------------------------------------------------------
+
+
+class ApiIndexSerializer(serializers.Serializer):
+    """Links to every collection of the API and to its documentation."""
+
+    deals = serializers.URLField(help_text="Deals collection.")
+    companies = serializers.URLField(help_text="Companies, governments and agencies collection.")
+    facilities = serializers.URLField(help_text="Facilities collection.")
+    sources = serializers.URLField(help_text="Source documents collection.")
+    commodities = serializers.URLField(help_text="Commodities collection.")
+    schema = serializers.URLField(help_text="OpenAPI 3 schema (YAML; add ?format=json for JSON).")
+    docs = serializers.URLField(help_text="Swagger UI.")
+    redoc = serializers.URLField(help_text="ReDoc.")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """The body of a 404, 405 or 406: one message."""
+
+    detail = serializers.CharField(help_text="What went wrong.")

@@ -1,0 +1,352 @@
+"""Views of the public read API: declarations only (queryset from a selector, serializers, filters, ordering).
+
+Shared behaviour lives in :class:`ReadOnlyResourceViewSet`: strict query parameters, JSON errors, CSV on
+lists, and the OpenAPI error responses.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views import defaults
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from deals import selectors
+from deals.api import schema as docs
+from deals.api.pagination import StrictPageNumberPagination
+from deals.api.query import StrictOrderingFilter, filterset_repeatable, query_params_check
+from deals.api.renderers import CsvRenderer
+from deals.api.serializers import (
+    ApiIndexSerializer,
+    CommodityCsvSerializer,
+    CommoditySerializer,
+    CompanyCsvSerializer,
+    CompanyDetailSerializer,
+    CompanySerializer,
+    DealCsvSerializer,
+    DealSerializer,
+    FacilityCsvSerializer,
+    FacilitySerializer,
+    SourceCsvSerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+)
+from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet, FacilityFilterSet, SourceFilterSet
+
+# Slugs are [-a-zA-Z0-9_]; anything else in the path is a JSON 404 from the URL resolver (see api_not_found),
+# so no odd byte (e.g. NUL) ever reaches a database lookup.
+SLUG_REGEX = r"[-a-zA-Z0-9_]+"
+
+
+class StrictQueryMixin:
+    """Validates the query string before anything else runs and renders every error as JSON.
+
+    Lists accept their FilterSet's filters plus ``ordering``, ``page``, ``page_size`` and ``format``;
+    details and the index accept ``format`` only (json, or csv where the view offers it).
+    """
+
+    list_parameters = ("ordering", "page", "page_size", "format")
+
+    def allowed_query_params(self) -> set[str]:
+        if getattr(self, "action", None) == "list":
+            filterset_class = getattr(self, "filterset_class", None)
+            filters = set(filterset_class.base_filters) if filterset_class else set()
+            return filters | set(self.list_parameters)
+        return {"format"}
+
+    def initial(self, request, *args, **kwargs):
+        filterset_class = getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
+        query_params_check(
+            params=request.query_params,
+            allowed=self.allowed_query_params(),
+            repeatable=filterset_repeatable(filterset_class),
+        )
+        requested = request.query_params.get("format")
+        formats = [renderer.format for renderer in self.get_renderers()]
+        if requested is not None and requested not in formats:
+            raise ValidationError({"format": [f"Unknown format '{requested}'. Allowed here: {', '.join(formats)}."]})
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Errors are JSON whatever the negotiated format: a CSV error body would be unreadable.
+        if response.status_code >= 400 and not isinstance(getattr(response, "accepted_renderer", None), JSONRenderer):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+            response.renderer_context = self.get_renderer_context()
+        return response
+
+
+class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
+    """Base of every resource: read-only (writes get 405), looked up by slug, paginated, filterable, orderable;
+    lists are JSON or CSV, details JSON only."""
+
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
+    pagination_class = StrictPageNumberPagination
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    schema = docs.ApiAutoSchema()
+    # Subclasses declare these.
+    detail_serializer_class = None
+    csv_serializer_class = None
+    ordering_fields: dict[str, str] = {}
+    ordering_description = "slug"
+
+    def get_renderers(self):
+        if getattr(self, "action", None) == "list":
+            return [JSONRenderer(), CsvRenderer()]
+        return [JSONRenderer()]
+
+    def _wants_csv(self) -> bool:
+        renderer = getattr(getattr(self, "request", None), "accepted_renderer", None)
+        return isinstance(renderer, CsvRenderer)
+
+    def get_serializer_class(self):
+        if self.action == "list" and self._wants_csv():
+            return self.csv_serializer_class
+        if self.action == "retrieve" and self.detail_serializer_class is not None:
+            return self.detail_serializer_class
+        return self.serializer_class
+
+    def csv_columns(self) -> list[str]:
+        """Column names of the CSV format, in order (the CSV serializer's fields)."""
+        return list(self.csv_serializer_class.Meta.fields)
+
+
+def _resource_schema(
+    *,
+    noun: str,
+    plural: str,
+    serializer,
+    detail_serializer=None,
+    list_example: dict,
+    detail_example: dict,
+    list_description: str,
+):
+    """The OpenAPI documentation of a resource's list and detail operations."""
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {plural}",
+            tags=[plural],
+            description=list_description,
+            parameters=[docs.FORMAT_PARAMETER],
+            responses={
+                200: OpenApiResponse(serializer(many=True), description=f"A page of {plural}."),
+                (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
+                (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
+            },
+            examples=[docs.example(f"A page of {plural}", list_example)],
+        ),
+        retrieve=extend_schema(
+            summary=f"Get one {noun}",
+            tags=[plural],
+            description=f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`.",
+            responses={
+                (200, "application/json"): OpenApiResponse(detail_serializer or serializer, description=f"The {noun}."),
+                (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
+                (404, "application/json"): docs.DETAIL_NOT_FOUND_RESPONSE,
+            },
+            examples=[docs.example(f"A {noun}", detail_example)],
+        ),
+    )
+
+
+@_resource_schema(
+    noun="deal",
+    serializer=DealSerializer,
+    plural="deals",
+    list_example=docs.DEAL_EXAMPLE,
+    detail_example=docs.DEAL_EXAMPLE,
+    list_description="Deals with their parties, facilities, commodities, stages, countries and provenance. "
+    "Default order: newest announcement first (undated last), ties by slug.",
+)
+class DealViewSet(ReadOnlyResourceViewSet):
+    """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
+
+    serializer_class = DealSerializer
+    csv_serializer_class = DealCsvSerializer
+    filterset_class = DealFilterSet
+    ordering_fields = {
+        "announced_date": "announced_date",
+        "amount_usd": "amount_usd",
+        "title": "title",
+        "slug": "slug",
+        "evidence_count": "evidence_count",
+        "updated": "updated",
+    }
+    ordering_description = "-announced_date (undated last), then slug"
+
+    def get_queryset(self):
+        return selectors.deal_list()
+
+
+@_resource_schema(
+    noun="company",
+    serializer=CompanySerializer,
+    detail_serializer=CompanyDetailSerializer,
+    plural="companies",
+    list_example=docs.COMPANY_EXAMPLE,
+    detail_example=docs.COMPANY_DETAIL_EXAMPLE,
+    list_description="Companies, governments and agencies with counts of their deals, facilities and evidence, "
+    "and their provenance. The detail adds their deals and facilities with roles. Default order: name, slug.",
+)
+class CompanyViewSet(ReadOnlyResourceViewSet):
+    """Companies, governments and agencies."""
+
+    serializer_class = CompanySerializer
+    detail_serializer_class = CompanyDetailSerializer
+    csv_serializer_class = CompanyCsvSerializer
+    filterset_class = CompanyFilterSet
+    ordering_fields = {
+        "name": "name",
+        "slug": "slug",
+        "deal_count": "deal_count",
+        "facility_count": "facility_count",
+        "evidence_count": "evidence_count",
+        "updated": "updated",
+    }
+    ordering_description = "name, then slug"
+
+    def get_queryset(self):
+        return selectors.company_list(detail=self.action == "retrieve")
+
+
+@_resource_schema(
+    noun="facility",
+    serializer=FacilitySerializer,
+    plural="facilities",
+    list_example=docs.FACILITY_EXAMPLE,
+    detail_example=docs.FACILITY_EXAMPLE,
+    list_description="Mines, refineries, magnet and battery-materials plants with their companies (and roles), "
+    "commodities, deals and provenance. Default order: name, slug.",
+)
+class FacilityViewSet(ReadOnlyResourceViewSet):
+    """Facilities: mines, separation plants, magnet plants…"""
+
+    serializer_class = FacilitySerializer
+    csv_serializer_class = FacilityCsvSerializer
+    filterset_class = FacilityFilterSet
+    ordering_fields = {
+        "name": "name",
+        "slug": "slug",
+        "planned_start": "planned_start",
+        "capacity_amount": "capacity_amount",
+        "evidence_count": "evidence_count",
+        "updated": "updated",
+    }
+    ordering_description = "name, then slug"
+
+    def get_queryset(self):
+        return selectors.facility_list()
+
+
+@_resource_schema(
+    noun="source",
+    serializer=SourceSerializer,
+    detail_serializer=SourceDetailSerializer,
+    plural="sources",
+    list_example=docs.SOURCE_EXAMPLE,
+    detail_example=docs.SOURCE_DETAIL_EXAMPLE,
+    list_description="The documents the records are derived from (metadata and digests; the detail adds the "
+    "normalised text and every deal, company and facility the source supports). Default order: slug.",
+)
+class SourceViewSet(ReadOnlyResourceViewSet):
+    """Source documents."""
+
+    serializer_class = SourceSerializer
+    detail_serializer_class = SourceDetailSerializer
+    csv_serializer_class = SourceCsvSerializer
+    filterset_class = SourceFilterSet
+    ordering_fields = {
+        "slug": "slug",
+        "title": "title",
+        "publisher": "publisher",
+        "published_date": "published_date",
+        "evidence_count": "evidence_count",
+        "updated": "updated",
+    }
+    ordering_description = "slug"
+
+    def get_queryset(self):
+        return selectors.source_list(detail=self.action == "retrieve")
+
+
+@_resource_schema(
+    noun="commodity",
+    serializer=CommoditySerializer,
+    plural="commodities",
+    list_example=docs.COMMODITY_EXAMPLE,
+    detail_example=docs.COMMODITY_EXAMPLE,
+    list_description="The commodity vocabulary (elements, groups, materials, products) with counts of deals and "
+    "facilities. Default order: name, slug.",
+)
+class CommodityViewSet(ReadOnlyResourceViewSet):
+    """Commodities."""
+
+    serializer_class = CommoditySerializer
+    csv_serializer_class = CommodityCsvSerializer
+    filterset_class = CommodityFilterSet
+    ordering_fields = {
+        "name": "name",
+        "slug": "slug",
+        "deal_count": "deal_count",
+        "facility_count": "facility_count",
+    }
+    ordering_description = "name, then slug"
+
+    def get_queryset(self):
+        return selectors.commodity_list()
+
+
+class ApiIndexView(StrictQueryMixin, APIView):
+    """The API root: links to every collection and to the documentation."""
+
+    renderer_classes = [JSONRenderer]
+    schema = docs.ApiAutoSchema()
+
+    @extend_schema(
+        operation_id="api_index",
+        summary="API index",
+        tags=["index"],
+        description="Links to the collections and the documentation. The only query parameter accepted is "
+        "`format=json`.",
+        responses={
+            200: OpenApiResponse(ApiIndexSerializer, description="Links to the collections and the docs."),
+            (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
+        },
+        examples=[docs.example("The index", docs.INDEX_EXAMPLE)],
+    )
+    def get(self, request):
+        links = {
+            name: request.build_absolute_uri(reverse(f"api:{basename}-list"))
+            for name, basename in (
+                ("deals", "deal"),
+                ("companies", "company"),
+                ("facilities", "facility"),
+                ("sources", "source"),
+                ("commodities", "commodity"),
+            )
+        }
+        for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
+            links[name] = request.build_absolute_uri(reverse(view_name))
+        return Response(ApiIndexSerializer(links).data)
+
+
+def api_not_found(request, exception=None):
+    """404 handler: JSON under /api/, Django's usual page elsewhere (the admin)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: no API resource at this path."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def api_server_error(request):
+    """500 handler: JSON under /api/ (should never happen; every client mistake is a 4xx)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)

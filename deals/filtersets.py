@@ -1,0 +1,363 @@
+"""django-filter FilterSets of the public API: one ``<Model>FilterSet`` per model.
+
+Conventions, documented in the OpenAPI schema through each filter's ``help_text``:
+
+- Every choice, slug and country filter accepts **several values**, either repeated (``?status=signed&status=closed``)
+  or comma-separated (``?status=signed,closed``); a record matches when it matches **any** of them.
+- Different filters combine with AND.
+- Related records are filtered by slug; an unknown slug or choice is a 400 naming the parameter and the problem.
+- ``q`` is the full-text search described in :mod:`deals.selectors`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django_countries import countries
+from django_filters import rest_framework as filters
+from django_filters.fields import ModelMultipleChoiceField
+
+from deals.models import Commodity, Company, Deal, DealParty, Facility, Source, SupplyChainStage
+from deals.selectors import SEARCH_MAX_TERMS, records_search, search_terms
+
+DATE_HELP = "Format YYYY-MM-DD; inclusive."
+MULTI_HELP = "Several values: repeat the parameter or separate them with commas; any of them matches."
+
+
+class MultiValueWidget(forms.SelectMultiple):
+    """Reads a parameter given several times and/or as a comma-separated list; drops empty items and repeats.
+
+    ``upper`` folds the values to upper case (ISO country codes are case-insensitive for clients).
+    """
+
+    def __init__(self, *args, upper: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upper = upper
+
+    def value_from_datadict(self, data, files, name):
+        raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
+        values: dict[str, None] = {}
+        for item in raw:
+            for value in str(item).split(","):
+                value = value.strip()
+                if value:
+                    values.setdefault(value.upper() if self.upper else value, None)
+        return list(values)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+
+def _allowed(choices) -> str:
+    return ", ".join(str(value) for value, _ in choices)
+
+
+def choice_filter(*, field_name: str, choices, noun: str, help_text: str, lookup_expr: str = "exact", **kwargs):
+    """A several-values choice filter whose error names the bad value and lists the allowed ones."""
+    return filters.MultipleChoiceFilter(
+        **kwargs,
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        choices=choices,
+        distinct=False,
+        widget=MultiValueWidget(),
+        help_text=f"{help_text} {MULTI_HELP}",
+        error_messages={"invalid_choice": f"'%(value)s' is not a valid {noun}. Allowed: {_allowed(choices)}."},
+    )
+
+
+def country_filter(*, field_name: str, help_text: str, lookup_expr: str = "exact"):
+    """Several ISO 3166-1 alpha-2 codes (case-insensitive); the error names the bad code."""
+    return filters.MultipleChoiceFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        choices=list(countries),
+        distinct=False,
+        widget=MultiValueWidget(upper=True),
+        help_text=f"{help_text} ISO 3166-1 alpha-2 code, e.g. US. {MULTI_HELP}",
+        error_messages={
+            "invalid_choice": "'%(value)s' is not an ISO 3166-1 alpha-2 country code. Allowed: two-letter codes "
+            "such as US, CN, KR, JP, DE, AU."
+        },
+    )
+
+
+class SlugListField(ModelMultipleChoiceField):
+    """Slugs of existing records; with ``list_allowed`` (small vocabularies) the error lists every valid slug."""
+
+    def __init__(self, *args, list_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.list_allowed = list_allowed
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except ValidationError as error:
+            if not self.list_allowed or error.code != "invalid_choice":
+                raise
+            allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
+            raise ValidationError(f"{error.messages[0]} Allowed: {allowed}.", code="invalid_choice") from None
+
+
+class SlugFilter(filters.ModelMultipleChoiceFilter):
+    """Several related records by slug; matches through a ``pk IN (subquery)`` so no row is repeated and no
+    ``DISTINCT`` is needed on the (possibly large) filtered table."""
+
+    field_class = SlugListField
+
+    def __init__(self, *, field_name: str, queryset: QuerySet, noun: str, where: str, help_text: str, **kwargs):
+        super().__init__(
+            field_name=field_name,
+            lookup_expr="in",
+            queryset=queryset,
+            to_field_name="slug",
+            distinct=False,
+            widget=MultiValueWidget(),
+            help_text=f"{help_text} {MULTI_HELP}",
+            error_messages={
+                "invalid_choice": f"Unknown {noun} slug '%(value)s'. Use the slug of an existing {noun} ({where}).",
+                "invalid_list": "Enter a list of slugs.",
+            },
+            **kwargs,
+        )
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        model = qs.model
+        matching = model.objects.filter(**{f"{self.field_name}__in": value}).values("pk")
+        return qs.filter(pk__in=matching)
+
+
+class SearchField(forms.CharField):
+    """The ``q`` parameter: at least one letter or digit, at most ``SEARCH_MAX_TERMS`` terms."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return value
+        terms = search_terms(q=value)
+        if not terms:
+            raise forms.ValidationError("The search needs at least one letter or digit.")
+        if len(terms) > SEARCH_MAX_TERMS:
+            raise forms.ValidationError(f"At most {SEARCH_MAX_TERMS} search terms are allowed; {len(terms)} given.")
+        return value
+
+
+class SearchFilter(filters.CharFilter):
+    """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`)."""
+
+    field_class = SearchField
+
+    def __init__(self, *, searched: str):
+        super().__init__(
+            field_name="q",
+            lookup_expr="search",
+            help_text=(
+                f"Full-text search over {searched}. Every term (a run of letters and digits) must equal, "
+                "case-insensitively, a whole word of one of those fields; no stemming, no prefixes. "
+                "On PostgreSQL the results are ordered by relevance unless `ordering` is given; on SQLite "
+                f"they keep the default order. At most {SEARCH_MAX_TERMS} terms."
+            ),
+        )
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return records_search(queryset=qs, q=value)
+
+
+def date_filter(*, field_name: str, lookup_expr: str, help_text: str):
+    """A date bound with an error that states the expected format."""
+    return filters.DateFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        help_text=f"{help_text} {DATE_HELP}",
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."},
+    )
+
+
+def usd_filter(*, lookup_expr: str, help_text: str):
+    """A bound on the USD value; the form field refuses non-numbers, NaN, infinities and absurd magnitudes."""
+    return filters.NumberFilter(
+        field_name="amount_usd",
+        lookup_expr=lookup_expr,
+        help_text=f"{help_text} A plain decimal number of US dollars, e.g. 50000000; inclusive.",
+        min_value=0,
+        max_digits=18,
+        decimal_places=2,
+        error_messages={
+            "invalid": "Enter a plain decimal number of US dollars, e.g. 50000000.",
+            "min_value": "Enter a number of at least 0.",
+            "max_digits": "Enter a number with at most 16 digits before the decimal point.",
+            "max_decimal_places": "Enter a number with at most 2 decimal places.",
+            "max_whole_digits": "Enter a number with at most 16 digits before the decimal point.",
+        },
+    )
+
+
+class DealFilterSet(filters.FilterSet):
+    """Filters of ``/api/v1/deals/``; ``company`` and ``role`` together mean that company in that role."""
+
+    type = choice_filter(field_name="deal_type", choices=Deal.Type.choices, noun="deal type", help_text="Kind of deal.")
+    status = choice_filter(
+        field_name="status", choices=Deal.Status.choices, noun="deal status", help_text="Commitment status."
+    )
+    commodity = SlugFilter(
+        field_name="commodities",
+        queryset=Commodity.objects.all(),
+        noun="commodity",
+        where="listed at /api/v1/commodities/",
+        help_text="Deals concerning this commodity (slug).",
+    )
+    country = country_filter(field_name="countries", lookup_expr="contains", help_text="Deals concerning this country.")
+    company = SlugFilter(
+        field_name="party_links__company",
+        queryset=Company.objects.all(),
+        noun="company",
+        where="listed at /api/v1/companies/",
+        help_text="Deals with this company (slug) as a party, in any role unless `role` is given, in which case "
+        "the company must hold one of those roles.",
+        method="filter_party",
+    )
+    role = choice_filter(
+        field_name="party_links__role",
+        choices=DealParty.Role.choices,
+        noun="party role",
+        help_text="Deals with a party in this role; combined with `company`, that company in that role.",
+        method="filter_party",
+    )
+    stage = SlugFilter(
+        field_name="stages",
+        queryset=SupplyChainStage.objects.all(),
+        noun="supply-chain stage",
+        where="see a deal's stages",
+        list_allowed=True,
+        help_text="Deals concerning this supply-chain stage (slug, e.g. separation-refining).",
+    )
+    announced_after = date_filter(
+        field_name="announced_date", lookup_expr="gte", help_text="Deals announced on or after this date."
+    )
+    announced_before = date_filter(
+        field_name="announced_date", lookup_expr="lte", help_text="Deals announced on or before this date."
+    )
+    value_usd_min = usd_filter(lookup_expr="gte", help_text="Deals worth at least this much (amount_usd).")
+    value_usd_max = usd_filter(lookup_expr="lte", help_text="Deals worth at most this much (amount_usd).")
+    source = SlugFilter(
+        field_name="evidence__source",
+        queryset=Source.objects.all(),
+        noun="source",
+        where="listed at /api/v1/sources/",
+        help_text="Deals supported by evidence from this source (slug).",
+    )
+    q = SearchFilter(searched="deal titles and summaries and the quotes of their evidence")
+
+    class Meta:
+        model = Deal
+        fields: list[str] = []
+
+    def filter_party(self, queryset, name, value):
+        # Applied in filter_queryset so that company and role refer to the same party row.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        companies, roles = data.get("company"), data.get("role")
+        if companies or roles:
+            links = DealParty.objects.all()
+            if companies:
+                links = links.filter(company__in=companies)
+            if roles:
+                links = links.filter(role__in=roles)
+            queryset = queryset.filter(pk__in=links.values("deal_id"))
+        return super().filter_queryset(queryset)
+
+
+class CompanyFilterSet(filters.FilterSet):
+    """Filters of ``/api/v1/companies/``."""
+
+    kind = choice_filter(
+        field_name="kind",
+        choices=Company.Kind.choices,
+        noun="company kind",
+        help_text="Company, state-owned enterprise, government, agency and so on.",
+    )
+    country = country_filter(field_name="country", lookup_expr="in", help_text="Country of headquarters.")
+    q = SearchFilter(searched="company names, aliases and descriptions and the quotes of their evidence")
+
+    class Meta:
+        model = Company
+        fields: list[str] = []
+
+
+class FacilityFilterSet(filters.FilterSet):
+    """Filters of ``/api/v1/facilities/``."""
+
+    kind = choice_filter(
+        field_name="kind", choices=Facility.Kind.choices, noun="facility kind", help_text="What the facility does."
+    )
+    status = choice_filter(
+        field_name="status",
+        choices=Facility.Status.choices,
+        noun="facility status",
+        help_text="Development status, as last reported.",
+    )
+    country = country_filter(field_name="country", lookup_expr="in", help_text="Country of the facility.")
+    commodity = SlugFilter(
+        field_name="commodities",
+        queryset=Commodity.objects.all(),
+        noun="commodity",
+        where="listed at /api/v1/commodities/",
+        help_text="Facilities that mine, process or make this commodity (slug).",
+    )
+    company = SlugFilter(
+        field_name="company_links__company",
+        queryset=Company.objects.all(),
+        noun="company",
+        where="listed at /api/v1/companies/",
+        help_text="Facilities this company (slug) is involved in, in any role.",
+    )
+    q = SearchFilter(searched="facility names and descriptions and the quotes of their evidence")
+
+    class Meta:
+        model = Facility
+        fields: list[str] = []
+
+
+class SourceFilterSet(filters.FilterSet):
+    """Filters of ``/api/v1/sources/``."""
+
+    publisher = filters.CharFilter(
+        field_name="publisher",
+        lookup_expr="iexact",
+        help_text="Sources from this publisher (exact name, case-insensitive), e.g. Reuters.",
+    )
+    published_after = date_filter(
+        field_name="published_date", lookup_expr="gte", help_text="Sources published on or after this date."
+    )
+    published_before = date_filter(
+        field_name="published_date", lookup_expr="lte", help_text="Sources published on or before this date."
+    )
+    q = SearchFilter(searched="source titles and publishers and the quotes taken from them")
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+
+class CommodityFilterSet(filters.FilterSet):
+    """Filters of ``/api/v1/commodities/``."""
+
+    kind = choice_filter(
+        field_name="kind",
+        choices=Commodity.Kind.choices,
+        noun="commodity kind",
+        help_text="Element, group of elements, material or product.",
+    )
+    q = SearchFilter(searched="commodity names, symbols and descriptions")
+
+    class Meta:
+        model = Commodity
+        fields: list[str] = []

@@ -1,0 +1,308 @@
+"""Read-side selectors: the one place where each model's API querysets get their joins, prefetches and counts.
+
+HackSoft style: ``<entity>_<action>`` names, keyword-only typed arguments, no writes. The API viewsets call
+these from ``get_queryset`` and nothing else adds ``select_related``/``prefetch_related``/``annotate``, so the
+number of queries per request is fixed here and pinned by tests (it does not grow with the page size).
+
+Search (:func:`search_terms`, ``<entity>_search``) has one set of matching semantics on both databases:
+
+- the query is split into *terms*: maximal runs of letters and digits (anything else separates terms);
+- a record matches when **every** term equals, case-insensitively, a whole *word* of at least one of the
+  record's searched fields (no stemming, no prefixes: ``magnet`` does not match ``magnets``);
+- PostgreSQL does this with full-text search (``to_tsvector('simple', …)``, ``to_tsquery`` with the terms
+  AND-ed) and ranks the matches with ``ts_rank`` (title/name weigh most, then summaries/descriptions, then
+  evidence quotes); SQLite uses case-insensitive whole-word regular expressions and does not rank.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+
+from deals.models import (
+    Commodity,
+    Company,
+    Deal,
+    DealParty,
+    Evidence,
+    Facility,
+    FacilityCompany,
+    Source,
+)
+
+# A search term is a run of letters and digits; the same definition the PostgreSQL parser uses for words.
+_TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
+# The most terms one query may AND together; more is almost certainly not a human query.
+SEARCH_MAX_TERMS = 10
+
+
+def search_terms(*, q: str) -> list[str]:
+    """Split a search query into lower-cased terms (runs of letters and digits), without duplicates."""
+    seen: dict[str, None] = {}
+    for term in _TERM_RE.findall(q.lower()):
+        seen.setdefault(term, None)
+    return list(seen)
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _count_subquery(queryset: QuerySet, *, column: str, distinct: str | None = None) -> Coalesce:
+    """``COUNT(*)`` of ``queryset`` per outer row as a correlated subquery.
+
+    Several ``Count()`` annotations over different joins multiply each other's rows; a subquery per count
+    keeps each one exact and lets the database evaluate it only for the rows of the page.
+    """
+    count = Count(distinct, distinct=True) if distinct else Count("*")
+    counted = queryset.order_by().values(column).annotate(n=count).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _evidence_quotes(*, target: str):
+    """All evidence quotes of the outer record, joined by newlines (PostgreSQL only: uses STRING_AGG)."""
+    from django.contrib.postgres.aggregates import StringAgg
+
+    quotes = (
+        Evidence.objects.filter(**{target: OuterRef("pk")})
+        .order_by()
+        .values(target)
+        .annotate(text=StringAgg("quote", delimiter="\n"))
+        .values("text")
+    )
+    return Coalesce(Subquery(quotes, output_field=TextField()), Value(""))
+
+
+@dataclass(frozen=True)
+class _SearchSpec:
+    """Which text a model is searched on: weighted own fields plus, optionally, evidence quotes."""
+
+    fields_a: tuple[str, ...]
+    fields_b: tuple[str, ...] = ()
+    json_fields_a: tuple[str, ...] = ()
+    evidence_target: str | None = None
+    evidence_source: bool = False
+
+
+_SEARCH_SPECS: dict[type, _SearchSpec] = {
+    Deal: _SearchSpec(fields_a=("title",), fields_b=("summary",), evidence_target="deal"),
+    Company: _SearchSpec(
+        fields_a=("name",), fields_b=("description",), json_fields_a=("aliases",), evidence_target="company"
+    ),
+    Facility: _SearchSpec(fields_a=("name",), fields_b=("description",), evidence_target="facility"),
+    Source: _SearchSpec(fields_a=("title",), fields_b=("publisher",), evidence_source=True),
+    Commodity: _SearchSpec(fields_a=("name", "symbol"), fields_b=("description",)),
+}
+
+
+def _search_postgresql(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str]) -> QuerySet:
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    vector = None
+
+    def add(expression, weight: str):
+        nonlocal vector
+        part = SearchVector(expression, weight=weight, config="simple")
+        vector = part if vector is None else vector + part
+
+    for name in spec.fields_a:
+        add(name, "A")
+    for name in spec.json_fields_a:
+        add(Cast(name, TextField()), "A")
+    for name in spec.fields_b:
+        add(name, "B")
+    if spec.evidence_target:
+        add(_evidence_quotes(target=spec.evidence_target), "C")
+    if spec.evidence_source:
+        add(_evidence_quotes(target="source"), "C")
+    # The terms contain letters and digits only, so the raw tsquery "a & b" cannot be malformed.
+    query = SearchQuery(" & ".join(terms), search_type="raw", config="simple")
+    return (
+        queryset.annotate(search_vector=vector)
+        .filter(search_vector=query)
+        .annotate(search_rank=SearchRank(F("search_vector"), query))
+        .order_by("-search_rank", "slug")
+    )
+
+
+def _search_fallback(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str]) -> QuerySet:
+    """Whole-word, case-insensitive matching with Python regular expressions (SQLite's REGEXP)."""
+    model = queryset.model
+    for term in terms:
+        # Python's re (SQLite's REGEXP): the term, not preceded or followed by a letter or digit.
+        pattern = r"(?<![^\W_])" + re.escape(term) + r"(?![^\W_])"
+        match = Q()
+        for name in (*spec.fields_a, *spec.fields_b):
+            match |= Q(**{f"{name}__iregex": pattern})
+        for name in spec.json_fields_a:
+            # Stored JSON text; non-ASCII aliases are stored \u-escaped on SQLite, see docs/api.md.
+            match |= Q(
+                pk__in=model.objects.alias(_json=Cast(name, TextField())).filter(_json__iregex=pattern).values("pk")
+            )
+        if spec.evidence_target:
+            match |= Q(pk__in=Evidence.objects.filter(quote__iregex=pattern).values(f"{spec.evidence_target}_id"))
+        if spec.evidence_source:
+            match |= Q(pk__in=Evidence.objects.filter(quote__iregex=pattern).values("source_id"))
+        queryset = queryset.filter(match)
+    return queryset
+
+
+def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
+    """Filter ``queryset`` to the records matching the search query ``q`` (see the module docstring).
+
+    On PostgreSQL the result is ordered by rank (best first, ties by slug) and carries ``search_rank``.
+    The caller validates ``q`` first: it must contain at least one term and at most ``SEARCH_MAX_TERMS``.
+    """
+    spec = _SEARCH_SPECS[queryset.model]
+    terms = search_terms(q=q)
+    if _is_postgresql():
+        return _search_postgresql(queryset=queryset, spec=spec, terms=terms)
+    return _search_fallback(queryset=queryset, spec=spec, terms=terms)
+
+
+def _provenance_prefetch() -> Prefetch:
+    """Evidence with its source in brief; the source's (long) text is never loaded for provenance."""
+    return Prefetch(
+        "evidence",
+        queryset=Evidence.objects.select_related("source")
+        .defer("source__text", "note")
+        .order_by("source__slug", "start", "id"),
+    )
+
+
+def deal_list() -> QuerySet[Deal]:
+    """Deals with everything the API shows: parties (with companies), facilities, commodities, stages and
+    provenance, plus ``evidence_count``; default order newest announcement first, ties by slug."""
+    return (
+        Deal.objects.prefetch_related(
+            Prefetch(
+                "party_links",
+                queryset=DealParty.objects.select_related("company").order_by("role", "company__slug"),
+            ),
+            Prefetch("facilities", queryset=Facility.objects.order_by("slug")),
+            Prefetch("commodities", queryset=Commodity.objects.order_by("slug")),
+            "stages",
+            _provenance_prefetch(),
+        )
+        .annotate(evidence_count=_count_subquery(Evidence.objects.filter(deal=OuterRef("pk")), column="deal"))
+        .order_by(F("announced_date").desc(nulls_last=True), "slug")
+    )
+
+
+def company_list(*, detail: bool = False) -> QuerySet[Company]:
+    """Companies with annotated ``deal_count``, ``facility_count`` and ``evidence_count`` and provenance;
+    with ``detail`` also their deal roles and facility roles (with the deals and facilities)."""
+    queryset = (
+        Company.objects.select_related("parent")
+        .prefetch_related(_provenance_prefetch())
+        .annotate(
+            deal_count=_count_subquery(
+                DealParty.objects.filter(company=OuterRef("pk")), column="company", distinct="deal"
+            ),
+            facility_count=_count_subquery(FacilityCompany.objects.filter(company=OuterRef("pk")), column="company"),
+            evidence_count=_count_subquery(Evidence.objects.filter(company=OuterRef("pk")), column="company"),
+        )
+        .order_by("name", "slug")
+    )
+    if detail:
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "deal_links",
+                queryset=DealParty.objects.select_related("deal").order_by("deal__slug", "role"),
+            ),
+            Prefetch(
+                "facility_links",
+                queryset=FacilityCompany.objects.select_related("facility").order_by("facility__slug", "role"),
+            ),
+        )
+    return queryset
+
+
+def facility_list() -> QuerySet[Facility]:
+    """Facilities with their companies (and roles), commodities, deals, provenance and ``evidence_count``."""
+    return (
+        Facility.objects.prefetch_related(
+            Prefetch(
+                "company_links",
+                queryset=FacilityCompany.objects.select_related("company").order_by("role", "company__slug"),
+            ),
+            Prefetch("commodities", queryset=Commodity.objects.order_by("slug")),
+            Prefetch("deals", queryset=Deal.objects.order_by("slug").only("slug", "title")),
+            _provenance_prefetch(),
+        )
+        .annotate(evidence_count=_count_subquery(Evidence.objects.filter(facility=OuterRef("pk")), column="facility"))
+        .order_by("name", "slug")
+    )
+
+
+def source_list(*, detail: bool = False) -> QuerySet[Source]:
+    """Sources with ``evidence_count``; the full text is loaded only with ``detail``, which also prefetches
+    every evidence row with the record it supports (see :func:`source_records`)."""
+    queryset = Source.objects.annotate(
+        evidence_count=_count_subquery(Evidence.objects.filter(source=OuterRef("pk")), column="source")
+    ).order_by("slug")
+    if detail:
+        return queryset.prefetch_related(
+            Prefetch(
+                "evidence",
+                queryset=Evidence.objects.select_related("deal", "company", "facility").order_by("start", "id"),
+                to_attr="evidence_with_targets",
+            )
+        )
+    return queryset.defer("text")
+
+
+@dataclass(frozen=True)
+class SourceRecords:
+    """The records a source supports, each once, ordered by slug."""
+
+    deals: list[Deal]
+    companies: list[Company]
+    facilities: list[Facility]
+
+
+def source_records(*, source: Source) -> SourceRecords:
+    """Every deal, company and facility that ``source``'s evidence supports (from :func:`source_list`'s
+    ``detail`` prefetch, so it costs no query)."""
+    found: dict[str, dict[str, object]] = {"deal": {}, "company": {}, "facility": {}}
+    for evidence in source.evidence_with_targets:
+        for name in Evidence.TARGETS:
+            record = getattr(evidence, name)
+            if record is not None:
+                found[name][record.slug] = record
+    return SourceRecords(
+        deals=[found["deal"][k] for k in sorted(found["deal"])],
+        companies=[found["company"][k] for k in sorted(found["company"])],
+        facilities=[found["facility"][k] for k in sorted(found["facility"])],
+    )
+
+
+def commodity_list() -> QuerySet[Commodity]:
+    """Commodities with their parent and ``deal_count``/``facility_count``; ordered by name."""
+    return (
+        Commodity.objects.select_related("parent")
+        .annotate(
+            deal_count=_count_subquery(
+                Deal.commodities.through.objects.filter(commodity=OuterRef("pk")), column="commodity"
+            ),
+            facility_count=_count_subquery(
+                Facility.commodities.through.objects.filter(commodity=OuterRef("pk")), column="commodity"
+            ),
+        )
+        .order_by("name", "slug")
+    )
