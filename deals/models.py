@@ -13,6 +13,8 @@ Design notes (see docs/data-model.md for every field and choice):
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -54,7 +56,8 @@ def _date_precision_constraint(prefix: str, field: str, precision: str) -> model
 def _date_precision_clean(date, precision, field: str) -> dict[str, str]:
     """Month and year precision dates must be stored as the first day of their period."""
     errors: dict[str, str] = {}
-    if date is None or not precision:
+    # A value that is not a date already failed clean_fields(); full_clean() still calls clean() afterwards.
+    if not isinstance(date, datetime.date) or not precision:
         return errors
     if precision == DatePrecision.MONTH and date.day != 1:
         errors[field] = "A month-precision date is stored as the first day of the month."
@@ -710,16 +713,19 @@ class Evidence(models.Model):
                 fields=["source", "deal", "start", "end"],
                 condition=Q(deal__isnull=False),
                 name="evidence_unique_deal_span",
+                violation_error_message="This source already has evidence for this deal at these offsets.",
             ),
             models.UniqueConstraint(
                 fields=["source", "company", "start", "end"],
                 condition=Q(company__isnull=False),
                 name="evidence_unique_company_span",
+                violation_error_message="This source already has evidence for this company at these offsets.",
             ),
             models.UniqueConstraint(
                 fields=["source", "facility", "start", "end"],
                 condition=Q(facility__isnull=False),
                 name="evidence_unique_facility_span",
+                violation_error_message="This source already has evidence for this facility at these offsets.",
             ),
         ]
 
@@ -740,8 +746,14 @@ class Evidence(models.Model):
 
     def clean(self):
         errors: dict[str, str] = {}
-        if self.source_id is not None and self.start is not None and self.end is not None:
-            text = self.source.text
+        # Offsets that are not integers, or a source id that does not exist, already failed clean_fields();
+        # full_clean() still calls clean(), which must report, not crash.
+        try:
+            source = self.source if self.source_id is not None else None
+        except Source.DoesNotExist:
+            source = None
+        if source is not None and isinstance(self.start, int) and isinstance(self.end, int):
+            text = source.text
             if self.end > len(text):
                 errors["end"] = (
                     f"The end offset {self.end} lies past the end of the source text ({len(text)} characters)."
