@@ -39,17 +39,17 @@ def test_counts_by_type_are_pinned(loaded):
     assert counts == {
         "Source": 3,
         "Commodity": 12,
-        "Company": 22,
+        "Company": 24,
         "Facility": 5,
-        "Deal": 10,
-        "DealParty": 18,
+        "Deal": 11,
+        "DealParty": 20,
         "FacilityCompany": 5,
-        "Evidence": 58,
+        "Evidence": 61,
     }
     kinds = dict(
         models.Company.objects.values_list("kind").annotate(n=models.models.Count("pk")).values_list("kind", "n")
     )
-    assert kinds == {"company": 16, "government": 5, "agency": 1}
+    assert kinds == {"company": 18, "government": 5, "agency": 1}
 
 
 @pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_every_record_has_evidence(loaded):
 @pytest.mark.django_db
 def test_every_quote_verifies(loaded):
     evidence = list(models.Evidence.objects.select_related("source"))
-    assert len(evidence) == 58
+    assert len(evidence) == 61
     for ev in evidence:
         assert ev.source.text[ev.start : ev.end] == ev.quote
         assert ev.fields, f"evidence {ev.pk} supports no fields"

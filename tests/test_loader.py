@@ -68,7 +68,7 @@ def row_counts() -> dict[str, int]:
 @pytest.mark.django_db
 def test_second_load_changes_nothing(dataset):
     first = load(dataset)
-    assert "58 created" in first
+    assert "61 created" in first
     before = snapshot()
     second = load(dataset)
     assert "nothing changed" in second
@@ -96,7 +96,7 @@ def test_edited_fixture_updates_only_its_record(dataset):
         "description: U.S. firm that has made offshore moves.",
     )
     out = load(dataset)
-    assert "company: 22 (0 created, 1 updated, 21 unchanged, 0 deleted)" in out
+    assert "company: 24 (0 created, 1 updated, 23 unchanged, 0 deleted)" in out
     lyten.refresh_from_db()
     assert lyten.description == "U.S. firm that has made offshore moves."
     assert lyten.history.count() == history_before + 1
@@ -121,7 +121,7 @@ def test_dropped_evidence_and_party_are_deleted(dataset):
     )
     edit(dataset, RECORDS_002, "      - {company: noveon, role: supplier}\n", "")
     out = load(dataset)
-    assert "evidence: 57 (0 created, 0 updated, 57 unchanged, 1 deleted)" in out
+    assert "evidence: 60 (0 created, 0 updated, 60 unchanged, 1 deleted)" in out
     assert set(deal.evidence.values_list("pk", flat=True)) == kept_pks
     assert list(deal.party_links.values_list("company__slug", "role")) == [("gm", "buyer")]
     assert models.DealParty.history.filter(history_type="-", history_change_reason="load_dataset").count() == 1
