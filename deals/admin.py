@@ -9,9 +9,10 @@ model forms before anything is written. Permissions come from the ``Editors`` gr
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models as django_models
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ExportActionMixin, ImportExportMixin
@@ -53,6 +54,18 @@ class DatasetAdmin(ImportExportMixin, ExportActionMixin, SimpleHistoryAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
+
+    def process_result(self, result, request):
+        # The preview refuses a batch with a bad row, but the data can change between preview and confirm (another
+        # editor saves the same quote). The resource then rolls the whole batch back; say so instead of the
+        # library's "Import finished" message.
+        if result.has_errors() or result.has_validation_errors():
+            problems = [f"row {row.number}: {'; '.join(row.error.messages)}" for row in result.invalid_rows]
+            problems += [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+            problems += [str(error.error) for error in result.base_errors]
+            messages.error(request, "Nothing was imported; the batch has errors: " + " | ".join(problems))
+            return HttpResponseRedirect(reverse(f"admin:deals_{self.opts.model_name}_import"))
+        return super().process_result(result, request)
 
 
 def _admin_link(obj) -> str:

@@ -164,10 +164,12 @@ class EvidenceAdminForm(forms.ModelForm):
 
     def _get_validation_exclusions(self):
         exclusions = super()._get_validation_exclusions()
-        # start/end are computed in clean(); keep them in model validation so the unique-span constraints and
-        # the offset checks run as form errors instead of surfacing as an IntegrityError.
-        exclusions.discard("start")
-        exclusions.discard("end")
+        # start/end are computed in clean(); once found, keep them in model validation so the unique-span
+        # constraints and the offset checks run as form errors instead of surfacing as an IntegrityError. When the
+        # quote was not found the quote field already carries the error, and "cannot be null" would only add noise.
+        if self.instance.start is not None and self.instance.end is not None:
+            exclusions.discard("start")
+            exclusions.discard("end")
         return exclusions
 
     def _update_errors(self, errors):

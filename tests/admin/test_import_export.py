@@ -1,0 +1,183 @@
+"""Export selected records as CSV and JSON; import a batch with a preview; a bad row rejects the whole batch."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from tablib import Dataset
+
+from deals import models
+from deals.resources import IMPORT_CHANGE_REASON, EvidenceResource
+from tests.admin.conftest import SOURCE_TEXT
+from tests.factories import EvidenceFactory
+
+CSV_FORMAT, JSON_FORMAT = "0", "1"
+
+
+def _export(client, model, pks, file_format):
+    changelist = reverse(f"admin:deals_{model._meta.model_name}_changelist")
+    # Step 1, as in the browser: the "Export selected" action renders the export form for the selection.
+    page = client.post(changelist, {"action": "export_admin_action", "_selected_action": [str(pk) for pk in pks]})
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {"format": file_format, "resource": "0", "export_items": [str(pk) for pk in pks]}
+    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
+    # Step 2: the export form posts to the export view, which answers with the file.
+    response = client.post(reverse(f"admin:deals_{model._meta.model_name}_export"), data)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.mark.django_db
+def test_export_selected_evidence_as_csv(editor_client, dataset):
+    chosen = list(models.Evidence.objects.filter(deal__isnull=True).order_by("pk"))
+    response = _export(editor_client, models.Evidence, [e.pk for e in chosen], CSV_FORMAT)
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [int(r["id"]) for r in rows] == [e.pk for e in chosen]
+    assert {r["source"] for r in rows} == {"acme-offtake"}
+    assert {r["company"] for r in rows} == {"acme-magnets", ""}
+    assert rows[0]["occurrence"] == "1"
+    assert json.loads(rows[0]["fields"]) == chosen[0].fields
+
+
+@pytest.mark.django_db
+def test_export_selected_deals_as_json(editor_client, dataset):
+    response = _export(editor_client, models.Deal, [dataset["deal"].pk], JSON_FORMAT)
+    assert response["Content-Type"].startswith("application/json")
+    (row,) = json.loads(response.content)
+    assert row["slug"] == "acme-beta-offtake"
+    assert row["commodities"] == "ndfeb"
+    assert row["countries"] == "US"
+
+
+def _evidence_csv(rows):
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["id", "source", "deal", "company", "facility", "quote", "occurrence"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"id": "", "deal": "", "company": "", "facility": "", "occurrence": "", **row})
+    return out.getvalue().encode("utf-8")
+
+
+GOOD_ROWS = [
+    {"source": "acme-offtake", "deal": "acme-beta-offtake", "quote": 'The "magnet plant" in Columbus'},
+    {"source": "acme-offtake", "company": "beta-metals", "quote": "Beta Metals will supply oxide.", "occurrence": "2"},
+]
+
+
+def _preview(client, model, content, file_format, name):
+    url = reverse(f"admin:deals_{model._meta.model_name}_import")
+    upload = SimpleUploadedFile(name, content)
+    return client.post(url, {"import_file": upload, "format": file_format, "resource": "0"})
+
+
+def _confirm(client, model, preview):
+    confirm = preview.context["confirm_form"]
+    url = reverse(f"admin:deals_{model._meta.model_name}_process_import")
+    return client.post(url, {**confirm.initial, "resource": "0"})
+
+
+@pytest.mark.django_db
+def test_evidence_import_previews_then_writes_on_confirm(editor_client, dataset):
+    before = models.Evidence.objects.count()
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(GOOD_ROWS), CSV_FORMAT, "batch.csv")
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["new"] == 2
+    assert models.Evidence.objects.count() == before  # the preview wrote nothing
+    response = _confirm(editor_client, models.Evidence, preview)
+    assert response.status_code == 302
+    assert models.Evidence.objects.count() == before + 2
+    plant = models.Evidence.objects.get(quote__contains="magnet plant")
+    assert plant.quote == "The \u201cmagnet plant\u201d in Columbus"
+    assert SOURCE_TEXT[plant.start : plant.end] == plant.quote
+    oxide = models.Evidence.objects.get(company__slug="beta-metals")
+    assert oxide.start == SOURCE_TEXT.rindex("Beta Metals will supply oxide.")
+    record = plant.history.get()
+    assert (record.history_user.username, record.history_change_reason) == ("edna", IMPORT_CHANGE_REASON)
+
+
+@pytest.mark.django_db
+def test_evidence_batch_with_one_bad_row_is_rejected_naming_the_row(editor_client, dataset):
+    before = models.Evidence.objects.count()
+    rows = [*GOOD_ROWS, {"source": "acme-offtake", "deal": "acme-beta-offtake", "quote": "a $20 million offtake"}]
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "bad.csv")
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    assert [row.number for row in result.invalid_rows] == [3]
+    assert "Row 3: Not found in source" in " ".join(result.invalid_rows[0].error.messages)
+    assert "confirm_form" not in preview.context
+    page = preview.content.decode()
+    assert "Row 3: Not found in source" in page
+    assert models.Evidence.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_ambiguous_quote_and_unknown_slug_are_rejected(editor_client, dataset):
+    rows = [
+        {"source": "acme-offtake", "deal": "acme-beta-offtake", "quote": "Beta Metals will supply oxide."},
+        {"source": "no-such-source", "deal": "acme-beta-offtake", "quote": "Acme"},
+    ]
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "bad.csv")
+    result = preview.context["result"]
+    messages = {row.number: " ".join(row.error.messages) for row in result.invalid_rows}
+    assert "occurs 2 times" in messages[1]
+    assert "No source with slug “no-such-source”" in messages[2]
+
+
+@pytest.mark.django_db
+def test_confirmed_batch_that_turned_bad_writes_nothing(editor_client, dataset):
+    before = models.Evidence.objects.count()
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(GOOD_ROWS), CSV_FORMAT, "batch.csv")
+    # Between preview and confirm another editor stores the second row's quote for the same company.
+    text = SOURCE_TEXT
+    start = text.rindex("Beta Metals will supply oxide.")
+    EvidenceFactory(
+        source=dataset["source"],
+        deal=None,
+        company=dataset["beta"],
+        start=start,
+        end=start + len("Beta Metals will supply oxide."),
+        quote="Beta Metals will supply oxide.",
+    )
+    response = _confirm(editor_client, models.Evidence, preview)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:deals_evidence_import")
+    assert models.Evidence.objects.count() == before + 1  # only the other editor's row; row 1 was rolled back
+    assert not models.Evidence.objects.filter(quote__contains="magnet plant").exists()
+    messages = [str(m) for m in editor_client.get(response["Location"]).context["messages"]]
+    assert any("Nothing was imported" in m and "row 2" in m for m in messages)
+
+
+@pytest.mark.django_db
+def test_resource_import_is_all_or_nothing(dataset):
+    dataset_rows = Dataset(headers=["id", "source", "deal", "company", "facility", "quote", "occurrence"])
+    dataset_rows.append(["", "acme-offtake", "acme-beta-offtake", "", "", "Acme Magnets said", ""])
+    dataset_rows.append(["", "acme-offtake", "acme-beta-offtake", "", "", "nowhere in the text", ""])
+    before = models.Evidence.objects.count()
+    result = EvidenceResource().import_data(dataset_rows, dry_run=False)
+    assert result.has_validation_errors()
+    assert models.Evidence.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_deal_json_import_round_trips_an_export(editor_client, dataset):
+    exported = json.loads(_export(editor_client, models.Deal, [dataset["deal"].pk], JSON_FORMAT).content)
+    exported[0].update({"slug": "acme-beta-offtake-2", "title": "A second offtake", "countries": "US,AU"})
+    preview = _preview(editor_client, models.Deal, json.dumps(exported).encode(), JSON_FORMAT, "deals.json")
+    assert preview.context["result"].totals["new"] == 1
+    assert _confirm(editor_client, models.Deal, preview).status_code == 302
+    deal = models.Deal.objects.get(slug="acme-beta-offtake-2")
+    assert sorted(c.code for c in deal.countries) == ["AU", "US"]
+    assert list(deal.commodities.values_list("slug", flat=True)) == ["ndfeb"]
+    # A deal that breaks a model rule is rejected with the row named, and nothing is written.
+    exported[0].update({"slug": "bad-mou", "deal_type": "mou", "status": "signed"})
+    preview = _preview(editor_client, models.Deal, json.dumps(exported).encode(), JSON_FORMAT, "deals.json")
+    (invalid,) = preview.context["result"].invalid_rows
+    assert invalid.number == 1 and "non-binding" in " ".join(invalid.error.messages)
+    assert not models.Deal.objects.filter(slug="bad-mou").exists()
