@@ -284,7 +284,7 @@ class CompanyFilterSet(filters.FilterSet):
         noun="company kind",
         help_text="Company, state-owned enterprise, government, agency and so on.",
     )
-    country = country_filter(field_name="country", lookup_expr="in", help_text="Country of headquarters.")
+    country = country_filter(field_name="country", help_text="Country of headquarters.")
     q = SearchFilter(searched="company names, aliases and descriptions and the quotes of their evidence")
 
     class Meta:
@@ -304,7 +304,7 @@ class FacilityFilterSet(filters.FilterSet):
         noun="facility status",
         help_text="Development status, as last reported.",
     )
-    country = country_filter(field_name="country", lookup_expr="in", help_text="Country of the facility.")
+    country = country_filter(field_name="country", help_text="Country of the facility.")
     commodity = SlugFilter(
         field_name="commodities",
         queryset=Commodity.objects.all(),

@@ -1,0 +1,485 @@
+"""The shared endpoint suite, once per resource, plus the resource-specific behaviour the suite cannot cover."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from deals.api.serializers import (
+    CommoditySerializer,
+    CompanyDetailSerializer,
+    CompanySerializer,
+    DealSerializer,
+    FacilitySerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+)
+from deals.models import Company, DatePrecision, Deal, DealParty, Facility, FacilityCompany, Source, SupplyChainStage
+from tests.api.endpoint_suite import FilterCase, ReadEndpointSuite, slugs
+from tests.factories import (
+    CommodityFactory,
+    CompanyFactory,
+    DealFactory,
+    DealPartyFactory,
+    EvidenceFactory,
+    FacilityCompanyFactory,
+    FacilityFactory,
+    SourceFactory,
+)
+
+
+def _pair(factory, field: str, match, other, value: str | None = None):
+    """A FilterCase builder: one record with ``field=match`` and one with ``field=other``."""
+
+    def build():
+        a = factory(**{field: match})
+        b = factory(**{field: other})
+        return (value if value is not None else str(match)), a.slug, b.slug
+
+    return build
+
+
+# --- deals ---------------------------------------------------------------------------------------------------
+
+
+def _deal_with_commodity():
+    a, b = DealFactory(), DealFactory()
+    a.commodities.add(CommodityFactory(slug="dysprosium"))
+    b.commodities.add(CommodityFactory(slug="graphite"))
+    return "dysprosium", a.slug, b.slug
+
+
+def _deal_with_company():
+    a, b = DealPartyFactory(company__slug="acme"), DealPartyFactory()
+    return "acme", a.deal.slug, b.deal.slug
+
+
+def _deal_with_role():
+    a = DealPartyFactory(role=DealParty.Role.INVESTOR)
+    b = DealPartyFactory(role=DealParty.Role.BUYER)
+    return "investor", a.deal.slug, b.deal.slug
+
+
+def _deal_with_stage():
+    a, b = DealFactory(), DealFactory()
+    a.stages.add(SupplyChainStage.objects.get(slug="mining"))
+    b.stages.add(SupplyChainStage.objects.get(slug="recycling"))
+    return "mining", a.slug, b.slug
+
+
+def _deal_dated(field_value: str, match: datetime.date, other: datetime.date):
+    def build():
+        a = DealFactory(announced_date=match, announced_date_precision=DatePrecision.DAY)
+        b = DealFactory(announced_date=other, announced_date_precision=DatePrecision.DAY)
+        return field_value, a.slug, b.slug
+
+    return build
+
+
+def _deal_valued(value: str, match: str, other: str):
+    def build():
+        a = DealFactory(amount=Decimal(match), amount_usd=Decimal(match))
+        b = DealFactory(amount=Decimal(other), amount_usd=Decimal(other))
+        return value, a.slug, b.slug
+
+    return build
+
+
+def _deal_from_source():
+    a = EvidenceFactory(source__slug="reuters-2025-09-01")
+    b = EvidenceFactory()
+    return "reuters-2025-09-01", a.deal.slug, b.deal.slug
+
+
+def deal_full() -> Deal:
+    """A deal with two parties, a facility, a commodity, a stage and evidence from two sources."""
+    deal = DealFactory(summary="Offtake of oxide.")
+    DealPartyFactory(deal=deal, role=DealParty.Role.BUYER)
+    DealPartyFactory(deal=deal, role=DealParty.Role.SUPPLIER)
+    deal.facilities.add(FacilityFactory())
+    deal.commodities.add(CommodityFactory())
+    deal.stages.add(SupplyChainStage.objects.get(slug="mining"))
+    EvidenceFactory(deal=deal)
+    EvidenceFactory(deal=deal)
+    return deal
+
+
+class TestDeals(ReadEndpointSuite):
+    basename = "deal"
+    list_fields = set(DealSerializer.Meta.fields)
+    detail_fields = set(DealSerializer.Meta.fields)
+    label_field = "title"
+    list_queries = 7  # count, page, party links+companies, facilities, commodities, stages, evidence+sources
+    detail_queries = 6  # the row, then the five prefetches
+    filter_cases = [
+        FilterCase("type", _pair(DealFactory, "deal_type", Deal.Type.GRANT, Deal.Type.OFFTAKE)),
+        FilterCase("status", _pair(DealFactory, "status", Deal.Status.CLOSED, Deal.Status.SIGNED)),
+        FilterCase("commodity", _deal_with_commodity),
+        FilterCase("country", _pair(DealFactory, "countries", ["KR", "JP"], ["US"], value="kr"), "lower-case"),
+        FilterCase("company", _deal_with_company),
+        FilterCase("role", _deal_with_role),
+        FilterCase("stage", _deal_with_stage),
+        FilterCase("announced_after", _deal_dated("2025-06-01", datetime.date(2025, 6, 1), datetime.date(2025, 5, 31))),
+        FilterCase("announced_before", _deal_dated("2025-06-01", datetime.date(2025, 6, 1), datetime.date(2025, 6, 2))),
+        FilterCase("value_usd_min", _deal_valued("75000000", "75000000", "74999999.99")),
+        FilterCase("value_usd_max", _deal_valued("75000000.5", "75000000.50", "75000000.51")),
+        FilterCase("source", _deal_from_source),
+    ]
+
+    def make(self, **kwargs):
+        return DealFactory(**kwargs)
+
+    def make_full(self):
+        return deal_full()
+
+    def make_varied(self):
+        DealFactory(slug="d-old", title="Beta", announced_date=datetime.date(2024, 1, 1), amount_usd=None)
+        DealFactory(slug="d-new", title="Alpha", amount=Decimal(5), amount_usd=Decimal(5), currency="USD")
+        tie = DealFactory(slug="d-tie", title="Alpha", announced_date=datetime.date(2025, 9, 1))
+        DealFactory(
+            slug="d-undated",
+            title="Gamma",
+            announced_date=None,
+            announced_date_precision="",
+            amount=None,
+            currency="",
+            amount_usd=None,
+            value_qualifier="",
+        )
+        EvidenceFactory(deal=tie)
+        EvidenceFactory(deal=tie)
+
+    def test_default_order_is_newest_first_undated_last(self, client):
+        self.make_varied()
+        assert slugs(self.get_list(client)) == ["d-new", "d-tie", "d-old", "d-undated"]
+
+    def test_brief_objects_and_provenance(self, client):
+        deal = deal_full()
+        DealFactory(countries=["KR", "US"])
+        body = client.get(self.detail_url(deal.slug)).json()
+        assert body["countries"] == [{"code": "US", "name": "United States of America"}]
+        party = body["parties"][0]
+        assert set(party) == {"slug", "name", "url", "role"} and party["role"] == "buyer"
+        assert party["url"] == f"http://testserver/api/v1/companies/{party['slug']}/"
+        assert set(body["facilities"][0]) == {"slug", "name", "url"}
+        assert set(body["commodities"][0]) == {"slug", "name", "url"}
+        assert body["stages"][0]["slug"] == "mining" and set(body["stages"][0]) == {"slug", "name", "segment"}
+        assert body["evidence_count"] == 2 and len(body["provenance"]) == 2
+        entry = body["provenance"][0]
+        evidence = deal.evidence.get(source__slug=entry["source"]["slug"])
+        assert entry["quote"] == evidence.quote and (entry["start"], entry["end"]) == (evidence.start, evidence.end)
+        assert entry["fields"] == ["title"]
+        assert set(entry["source"]) == {"slug", "title", "publisher", "published_date", "url", "document_url"}
+
+    def test_countries_are_code_and_name(self, client):
+        deal = DealFactory(countries=["KR", "US"])
+        body = client.get(self.detail_url(deal.slug)).json()
+        assert body["countries"] == [
+            {"code": "KR", "name": "South Korea"},
+            {"code": "US", "name": "United States of America"},
+        ]
+
+    def test_several_values_repeated_or_comma_separated_match_any(self, client):
+        a, b, c = DealFactory(), DealFactory(), DealFactory()
+        a.commodities.add(CommodityFactory(slug="terbium"))
+        b.commodities.add(CommodityFactory(slug="dysprosium"))
+        c.commodities.add(CommodityFactory(slug="graphite"))
+        expected = sorted([a.slug, b.slug])
+        for query in ("commodity=terbium,dysprosium", "commodity=terbium&commodity=dysprosium"):
+            response = client.get(f"{self.list_url()}?{query}")
+            assert sorted(slugs(response)) == expected, query
+
+    def test_company_and_role_mean_that_company_in_that_role(self, client):
+        acme = CompanyFactory(slug="acme")
+        as_buyer = DealPartyFactory(company=acme, role=DealParty.Role.BUYER).deal
+        as_investor = DealPartyFactory(company=acme, role=DealParty.Role.INVESTOR).deal
+        # acme is a buyer here, someone else the investor: must not match company=acme&role=investor.
+        mixed = DealPartyFactory(company=acme, role=DealParty.Role.BUYER).deal
+        DealPartyFactory(deal=mixed, role=DealParty.Role.INVESTOR)
+        response = self.get_list(client, company="acme", role="investor")
+        assert slugs(response) == [as_investor.slug]
+        response = self.get_list(client, company="acme")
+        assert sorted(slugs(response)) == sorted([as_buyer.slug, as_investor.slug, mixed.slug])
+
+    def test_filters_combine_with_and(self, client):
+        a = DealFactory(status=Deal.Status.CLOSED, countries=["KR"])
+        DealFactory(status=Deal.Status.CLOSED, countries=["US"])
+        DealFactory(status=Deal.Status.SIGNED, countries=["KR"])
+        assert slugs(self.get_list(client, status="closed", country="KR")) == [a.slug]
+
+    def test_deal_with_two_matching_commodities_is_listed_once(self, client):
+        deal = DealFactory()
+        deal.commodities.add(CommodityFactory(slug="terbium"), CommodityFactory(slug="dysprosium"))
+        body = self.get_list(client, commodity="terbium,dysprosium").json()
+        assert body["count"] == 1 and slugs_of(body) == [deal.slug]
+
+    def test_ordering_by_several_fields(self, client):
+        self.make_varied()
+        # The two "Alpha" deals are told apart by the second field, not by slug.
+        assert slugs(self.get_list(client, ordering="title,-amount_usd")) == ["d-tie", "d-new", "d-old", "d-undated"]
+        assert slugs(self.get_list(client, ordering="title,amount_usd")) == ["d-new", "d-tie", "d-old", "d-undated"]
+
+
+def slugs_of(body) -> list[str]:
+    return [row["slug"] for row in body["results"]]
+
+
+# --- companies -----------------------------------------------------------------------------------------------
+
+
+def _company_full() -> Company:
+    parent = CompanyFactory(kind=Company.Kind.GOVERNMENT)
+    company = CompanyFactory(parent=parent, aliases=["ACM"])
+    deal = DealFactory()
+    DealPartyFactory(company=company, deal=deal, role=DealParty.Role.BUYER)
+    DealPartyFactory(company=company, deal=deal, role=DealParty.Role.INVESTOR)
+    DealPartyFactory(company=company)
+    FacilityCompanyFactory(company=company)
+    EvidenceFactory(deal=None, company=company, fields=["name"])
+    return company
+
+
+class TestCompanies(ReadEndpointSuite):
+    basename = "company"
+    list_fields = set(CompanySerializer.Meta.fields)
+    detail_fields = set(CompanyDetailSerializer.Meta.fields)
+    list_queries = 3  # count, page (with parent and annotated counts), evidence+sources
+    detail_queries = 4  # the row, evidence+sources, deal links+deals, facility links+facilities
+    filter_cases = [
+        FilterCase("kind", _pair(CompanyFactory, "kind", Company.Kind.AGENCY, Company.Kind.COMPANY)),
+        FilterCase("country", _pair(CompanyFactory, "country", "CN", "US")),
+    ]
+
+    def make(self, **kwargs):
+        return CompanyFactory(**kwargs)
+
+    def make_full(self):
+        return _company_full()
+
+    def make_varied(self):
+        a = CompanyFactory(slug="c-a", name="Zeta")
+        b = CompanyFactory(slug="c-b", name="Alpha")
+        CompanyFactory(slug="c-c", name="Alpha")
+        DealPartyFactory(company=a)
+        DealPartyFactory(company=a)
+        DealPartyFactory(company=b)
+        FacilityCompanyFactory(company=b)
+        EvidenceFactory(deal=None, company=a)
+
+    def test_counts_and_detail_roles(self, client):
+        company = _company_full()
+        listed = next(r for r in self.get_list(client, page_size=100).json()["results"] if r["slug"] == company.slug)
+        # Two roles in one deal count that deal once.
+        assert (listed["deal_count"], listed["facility_count"], listed["evidence_count"]) == (2, 1, 1)
+        body = client.get(self.detail_url(company.slug)).json()
+        assert sorted(d["role"] for d in body["deals"]) == ["buyer", "buyer", "investor"]
+        assert set(body["deals"][0]) == {"slug", "title", "url", "role"}
+        assert body["facilities"][0]["role"] == FacilityCompany.Role.OWNER
+        assert body["parent"]["slug"] == company.parent.slug
+        assert body["aliases"] == ["ACM"]
+
+    def test_company_without_country_has_null_country(self, client):
+        company = CompanyFactory(country="")
+        assert client.get(self.detail_url(company.slug)).json()["country"] is None
+
+
+# --- facilities ----------------------------------------------------------------------------------------------
+
+
+def _facility_with_commodity():
+    a, b = FacilityFactory(), FacilityFactory()
+    a.commodities.add(CommodityFactory(slug="ndfeb-magnets"))
+    b.commodities.add(CommodityFactory(slug="graphite"))
+    return "ndfeb-magnets", a.slug, b.slug
+
+
+def _facility_with_company():
+    a = FacilityCompanyFactory(company__slug="acme", role=FacilityCompany.Role.OPERATOR)
+    b = FacilityCompanyFactory()
+    return "acme", a.facility.slug, b.facility.slug
+
+
+def _facility_full() -> Facility:
+    facility = FacilityFactory(latitude=Decimal("39.961"), longitude=Decimal("-82.998"), location_precision="exact")
+    FacilityCompanyFactory(facility=facility)
+    FacilityCompanyFactory(facility=facility, role=FacilityCompany.Role.OPERATOR)
+    facility.commodities.add(CommodityFactory())
+    DealFactory().facilities.add(facility)
+    EvidenceFactory(deal=None, facility=facility, fields=["name"])
+    return facility
+
+
+class TestFacilities(ReadEndpointSuite):
+    basename = "facility"
+    list_fields = set(FacilitySerializer.Meta.fields)
+    detail_fields = set(FacilitySerializer.Meta.fields)
+    list_queries = 6  # count, page, company links+companies, commodities, deals, evidence+sources
+    detail_queries = 5
+    filter_cases = [
+        FilterCase("kind", _pair(FacilityFactory, "kind", Facility.Kind.MINE, Facility.Kind.MAGNET)),
+        FilterCase("status", _pair(FacilityFactory, "status", Facility.Status.OPERATING, Facility.Status.PLANNED)),
+        FilterCase("country", _pair(FacilityFactory, "country", "AU", "US")),
+        FilterCase("commodity", _facility_with_commodity),
+        FilterCase("company", _facility_with_company),
+    ]
+
+    def make(self, **kwargs):
+        return FacilityFactory(**kwargs)
+
+    def make_full(self):
+        return _facility_full()
+
+    def make_varied(self):
+        capacity = {"capacity_unit": "tonnes", "capacity_period": "year"}
+        a = FacilityFactory(slug="f-a", name="Zeta", capacity_amount=Decimal("3000"), **capacity)
+        FacilityFactory(slug="f-b", name="Alpha", capacity_amount=Decimal("900.5"), **capacity)
+        FacilityFactory(
+            slug="f-c", name="Alpha", planned_start=datetime.date(2027, 1, 1), planned_start_precision="year"
+        )
+        EvidenceFactory(deal=None, facility=a)
+
+    def test_negative_longitude_is_not_escaped_in_csv(self, client):
+        _facility_full()
+        text = self.get_list(client, format="csv").content.decode()
+        assert ",-82.998000," in text
+
+    def test_companies_roles_and_deals(self, client):
+        facility = _facility_full()
+        body = client.get(self.detail_url(facility.slug)).json()
+        assert sorted(c["role"] for c in body["companies"]) == ["operator", "owner"]
+        assert len(body["deals"]) == 1 and set(body["deals"][0]) == {"slug", "title", "url"}
+        assert body["provenance"][0]["fields"] == ["name"]
+
+
+# --- sources -------------------------------------------------------------------------------------------------
+
+
+def _source_dated(value: str, match: datetime.date, other: datetime.date):
+    def build():
+        a = SourceFactory(published_date=match)
+        b = SourceFactory(published_date=other)
+        return value, a.slug, b.slug
+
+    return build
+
+
+def _source_full() -> Source:
+    source = SourceFactory()
+    EvidenceFactory(source=source)
+    EvidenceFactory(source=source, deal=None, company=CompanyFactory())
+    EvidenceFactory(source=source, deal=None, facility=FacilityFactory())
+    return source
+
+
+class TestSources(ReadEndpointSuite):
+    basename = "source"
+    list_fields = set(SourceSerializer.Meta.fields)
+    detail_fields = set(SourceDetailSerializer.Meta.fields)
+    label_field = "title"
+    list_queries = 2  # count, page (with the annotated evidence count)
+    detail_queries = 2  # the row, evidence with the deal, company or facility it supports
+    filter_cases = [
+        FilterCase("publisher", _pair(SourceFactory, "publisher", "Reuters", "Mining.com", value="reuters")),
+        FilterCase(
+            "published_after", _source_dated("2025-09-12", datetime.date(2025, 9, 12), datetime.date(2025, 9, 11))
+        ),
+        FilterCase(
+            "published_before", _source_dated("2025-09-12", datetime.date(2025, 9, 12), datetime.date(2025, 9, 13))
+        ),
+    ]
+
+    def make(self, **kwargs):
+        return SourceFactory(**kwargs)
+
+    def make_full(self):
+        return _source_full()
+
+    def make_varied(self):
+        a = SourceFactory(slug="s-a", title="Zeta", publisher="Reuters")
+        SourceFactory(slug="s-b", title="Alpha", publisher="")
+        SourceFactory(slug="s-c", title="Alpha", published_date=None, published_date_precision="")
+        EvidenceFactory(source=a)
+
+    def test_detail_lists_every_record_derived_from_it_once(self, client):
+        source = _source_full()
+        deal = source.evidence.exclude(deal=None).get().deal
+        EvidenceFactory(source=source, deal=deal, start=1)  # a second quote for the same deal
+        body = client.get(self.detail_url(source.slug)).json()
+        assert [d["slug"] for d in body["deals"]] == [deal.slug]
+        assert len(body["companies"]) == 1 and len(body["facilities"]) == 1
+        assert body["text"] == source.text and body["evidence_count"] == 4
+
+    def test_list_does_not_carry_the_text(self, client):
+        SourceFactory()
+        assert "text" not in self.get_list(client).json()["results"][0]
+
+
+# --- commodities ---------------------------------------------------------------------------------------------
+
+
+def _commodity_full():
+    parent = CommodityFactory(kind="group")
+    commodity = CommodityFactory(parent=parent)
+    DealFactory().commodities.add(commodity)
+    FacilityFactory().commodities.add(commodity)
+    return commodity
+
+
+class TestCommodities(ReadEndpointSuite):
+    basename = "commodity"
+    list_fields = set(CommoditySerializer.Meta.fields)
+    detail_fields = set(CommoditySerializer.Meta.fields)
+    list_queries = 2  # count, page (with parent and annotated counts)
+    detail_queries = 1
+    filter_cases = [
+        FilterCase("kind", _pair(CommodityFactory, "kind", "material", "element")),
+    ]
+
+    def make(self, **kwargs):
+        return CommodityFactory(**kwargs)
+
+    def make_full(self):
+        return _commodity_full()
+
+    def make_varied(self):
+        a = CommodityFactory(slug="m-a", name="Zeta")
+        CommodityFactory(slug="m-b", name="Alpha")
+        CommodityFactory(slug="m-c", name="Beta")
+        DealFactory().commodities.add(a)
+
+    def test_counts_and_parent(self, client):
+        commodity = _commodity_full()
+        body = client.get(self.detail_url(commodity.slug)).json()
+        assert (body["deal_count"], body["facility_count"]) == (1, 1)
+        assert body["parent"]["slug"] == commodity.parent.slug
+
+
+# --- index ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_index_links_every_collection_and_the_docs(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/api/v1/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["deals"] == "http://testserver/api/v1/deals/"
+    assert body["docs"] == "http://testserver/api/docs/"
+    for url in body.values():
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_index_rejects_unknown_parameters(client):
+    response = client.get("/api/v1/", {"page": "2"})
+    assert response.status_code == 400
+    assert response.json() == {"page": ["Unknown query parameter. Valid parameters: format."]}
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
