@@ -13,11 +13,17 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.http import JsonResponse
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import path
 
 from deals import models
-from deals.caching import DATASET_VERSION_KEY, dataset_version_bump, dataset_version_get
+from deals.caching import (
+    DATASET_VERSION_KEY,
+    RESPONSE_KEY_PREFIX,
+    dataset_version_bump,
+    dataset_version_get,
+    response_cache_key_get,
+)
 from tests.factories import CommodityFactory, CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory
 
 VIEW_CALLS = []
@@ -394,3 +400,100 @@ def test_redis_backend_serves_304_hits_and_invalidates(
     fresh = client.get(TEST_URL, headers={"If-None-Match": first["ETag"]})
     assert fresh.status_code == 200
     assert [d["slug"] for d in _body(fresh)["deals"]] == ["alpha", "beta"]
+
+
+# --- the real endpoints -------------------------------------------------------------------------------------------
+
+DEALS_URL = "/api/v1/deals/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/",
+        "/api/v1/deals/",
+        "/api/v1/deals/alpha/",
+        "/api/v1/companies/",
+        "/api/v1/facilities/",
+        "/api/v1/sources/",
+        "/api/v1/commodities/",
+        "/api/schema/",
+    ],
+)
+def test_every_api_endpoint_revalidates_with_zero_queries(client, deal, url, django_assert_num_queries):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert ETAG_RE.match(first["ETag"])
+    with django_assert_num_queries(0):
+        not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
+        hit = client.get(url)
+    assert not_modified.status_code == 304
+    assert hit.content == first.content
+
+
+@pytest.mark.django_db
+def test_deals_cached_hit_keeps_headers_and_bytes(client, deal, django_assert_num_queries):
+    first = client.get(DEALS_URL, {"page_size": 1})
+    with django_assert_num_queries(0):
+        hit = client.get(DEALS_URL, {"page_size": 1})
+    assert hit.content == first.content
+    replayed = {name: value for name, value in hit.items() if name not in ("Content-Length",)}
+    original = {name: value for name, value in first.items() if name not in ("Content-Length",)}
+    assert replayed == original
+
+
+@pytest.mark.django_db
+def test_deals_json_and_csv_are_cached_apart(client, deal):
+    as_json = client.get(DEALS_URL)
+    as_csv = client.get(DEALS_URL, {"format": "csv"})
+    csv_by_accept = client.get(DEALS_URL, headers={"Accept": "text/csv"})
+    assert as_json["Content-Type"].startswith("application/json")
+    assert as_csv["Content-Type"].startswith("text/csv")
+    assert len({as_json["ETag"], as_csv["ETag"], csv_by_accept["ETag"]}) == 3
+    # Cached hits keep their own content type and body.
+    assert client.get(DEALS_URL, {"format": "csv"}).content == as_csv.content
+    again = client.get(DEALS_URL, headers={"Accept": "text/csv"})
+    assert again["Content-Type"].startswith("text/csv")
+    assert client.get(DEALS_URL)["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
+def test_deals_edit_is_never_served_stale(client, committed, deal):
+    detail = f"{DEALS_URL}alpha/"
+    list_before = client.get(DEALS_URL)
+    detail_before = client.get(detail)
+    with committed():
+        deal.title = "Alpha offtake, terminated"
+        deal.save()
+    for url, before in ((DEALS_URL, list_before), (detail, detail_before)):
+        response = client.get(url, headers={"If-None-Match": before["ETag"]})
+        assert response.status_code == 200
+        assert "Alpha offtake, terminated" in response.content.decode()
+        assert response["ETag"] != before["ETag"]
+
+
+@pytest.mark.django_db
+def test_deals_evidence_change_is_never_served_stale(client, committed, deal):
+    detail = f"{DEALS_URL}alpha/"
+    before = client.get(detail)
+    with committed():
+        evidence = EvidenceFactory(deal=deal)
+    response = client.get(detail)
+    assert response["ETag"] != before["ETag"]
+    assert evidence.quote in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_deals_bad_request_is_not_cached(client, deal):
+    first = client.get(DEALS_URL, {"nonsense": "1"})
+    assert first.status_code == 400
+    assert not first.has_header("ETag")
+    request = RequestFactory().get(DEALS_URL, {"nonsense": "1"})
+    assert (
+        cache.get(RESPONSE_KEY_PREFIX + response_cache_key_get(request=request, version=dataset_version_get())) is None
+    )
+    ok = client.get(DEALS_URL)
+    request = RequestFactory().get(DEALS_URL)
+    stored = cache.get(RESPONSE_KEY_PREFIX + response_cache_key_get(request=request, version=dataset_version_get()))
+    assert stored["content"] == ok.content  # the same lookup does find a 200: the check above is not vacuous
