@@ -85,7 +85,7 @@ def _evidence_quotes(*, target: str):
         .annotate(text=StringAgg("quote", delimiter="\n"))
         .values("text")
     )
-    return Coalesce(Subquery(quotes, output_field=TextField()), Value(""))
+    return Coalesce(Subquery(quotes, output_field=TextField()), Value("", output_field=TextField()))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,143 @@
+"""``q`` search: the same matching semantics on SQLite (regex fallback) and PostgreSQL (full-text search), and
+relevance order on PostgreSQL (SQLite keeps the default order, as documented)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from deals.selectors import search_terms
+from tests.factories import (
+    CommodityFactory,
+    CompanyFactory,
+    DealFactory,
+    EvidenceFactory,
+    FacilityFactory,
+    SourceFactory,
+)
+
+
+def found(client, collection: str, q: str, **params) -> list[str]:
+    response = client.get(f"/api/v1/{collection}/", {"q": q, "page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return [row["slug"] for row in response.json()["results"]]
+
+
+def quote_for(record_field: str, record, text: str):
+    """Evidence whose quote is ``text`` (the whole text of a fresh source) for the given record."""
+    source = SourceFactory(text=text)
+    targets = {"deal": None, "company": None, "facility": None, record_field: record}
+    return EvidenceFactory(source=source, start=0, end=len(text), quote=text, **targets)
+
+
+def test_search_terms_are_runs_of_letters_and_digits():
+    assert search_terms(q="  Rare-earth  MAGNETS, rare_earth! Group14 ") == ["rare", "earth", "magnets", "group14"]
+    assert search_terms(q="... !!!") == []
+    assert search_terms(q="Nd–Fe–B") == ["nd", "fe", "b"]
+
+
+@pytest.mark.django_db
+class TestMatchingSemantics:
+    """Each test runs on both databases and must give the same answer on both."""
+
+    def test_whole_words_case_insensitive_no_prefixes_no_stemming(self, client):
+        deal = DealFactory(title="Lithium offtake signed")
+        assert found(client, "deals", "LITHIUM") == [deal.slug]
+        assert found(client, "deals", "lith") == []
+        assert found(client, "deals", "offtakes") == []
+        assert found(client, "deals", "sign") == []
+
+    def test_every_term_must_match_somewhere(self, client):
+        both = DealFactory(title="Lithium offtake", summary="Graphite anode supply too.")
+        DealFactory(title="Lithium offtake", summary="Only lithium.")
+        assert found(client, "deals", "lithium graphite") == [both.slug]
+        assert found(client, "deals", "graphite lithium") == [both.slug]
+
+    def test_evidence_quotes_are_searched(self, client):
+        deal = DealFactory(title="Offtake")
+        DealFactory(title="Offtake")
+        quote_for("deal", deal, "The plant in Columbus will make magnets.")
+        assert found(client, "deals", "columbus") == [deal.slug]
+        # One term in the title, the other in a quote.
+        assert found(client, "deals", "offtake columbus") == [deal.slug]
+
+    def test_punctuation_separates_terms(self, client):
+        hyphen = DealFactory(title="Rare-earth magnets")
+        space = DealFactory(title="Rare earth oxide")
+        DealFactory(title="Rarely seen earthworks")
+        assert sorted(found(client, "deals", "rare-earth")) == sorted([hyphen.slug, space.slug])
+        assert sorted(found(client, "deals", "earth")) == sorted([hyphen.slug, space.slug])
+
+    def test_letters_and_digits_form_one_word(self, client):
+        company = CompanyFactory(name="Group14 Technologies")
+        assert found(client, "companies", "group14") == [company.slug]
+        assert found(client, "companies", "group") == []
+
+    def test_company_names_aliases_descriptions_and_quotes(self, client):
+        by_alias = CompanyFactory(name="Vacuumschmelze", aliases=["VAC", "VAC Group"])
+        by_description = CompanyFactory(name="Other", description="Makes permanent magnets.")
+        by_quote = CompanyFactory(name="Third")
+        quote_for("company", by_quote, "Third is headquartered in Seoul.")
+        assert found(client, "companies", "vac") == [by_alias.slug]
+        assert found(client, "companies", "permanent") == [by_description.slug]
+        assert found(client, "companies", "seoul") == [by_quote.slug]
+
+    def test_facility_names_descriptions_and_quotes(self, client):
+        plant = FacilityFactory(name="Sumter plant", description="Magnet recycling line.")
+        quote_for("facility", plant, "The Sumter plant will recycle swarf.")
+        FacilityFactory(name="Other plant")
+        assert found(client, "facilities", "recycling") == [plant.slug]
+        assert found(client, "facilities", "swarf") == [plant.slug]
+        assert len(found(client, "facilities", "plant")) == 2
+
+    def test_sources_by_title_publisher_and_the_quotes_taken_from_them(self, client):
+        source = SourceFactory(title="Graphite deal", publisher="Mining Weekly")
+        SourceFactory(title="Other")
+        text_source = SourceFactory(text="Lynas will expand Kalgoorlie.")
+        EvidenceFactory(source=text_source, start=0, end=5, quote="Lynas")
+        assert found(client, "sources", "graphite") == [source.slug]
+        assert found(client, "sources", "weekly") == [source.slug]
+        # Only the quoted span is searched, not the whole text.
+        assert found(client, "sources", "lynas") == [text_source.slug]
+        assert found(client, "sources", "kalgoorlie") == []
+
+    def test_commodity_names_and_symbols(self, client):
+        dy = CommodityFactory(slug="dysprosium", name="Dysprosium", symbol="Dy")
+        CommodityFactory(slug="terbium", name="Terbium", symbol="Tb")
+        assert found(client, "commodities", "dy") == [dy.slug]
+        assert found(client, "commodities", "DYSPROSIUM") == [dy.slug]
+
+    def test_search_combines_with_filters_pagination_and_csv(self, client):
+        a = DealFactory(title="Lithium deal", status="closed")
+        DealFactory(title="Lithium deal", status="signed")
+        DealFactory(title="Copper deal", status="closed")
+        assert found(client, "deals", "lithium", status="closed") == [a.slug]
+        body = client.get("/api/v1/deals/", {"q": "lithium", "page_size": 1}).json()
+        assert body["count"] == 2 and len(body["results"]) == 1
+        csv = client.get("/api/v1/deals/", {"q": "lithium", "format": "csv"}).content.decode()
+        assert csv.count("\r\n") == 3  # header and two rows
+
+
+@pytest.mark.django_db
+def test_order_is_relevance_on_postgresql_and_default_on_sqlite(client):
+    """Title (weight A) beats a quote (weight C) on PostgreSQL; SQLite keeps newest-first."""
+    in_quote = DealFactory(slug="a-in-quote", title="Offtake", announced_date=datetime.date(2025, 9, 1))
+    quote_for("deal", in_quote, "The lithium comes from Nevada.")
+    in_title = DealFactory(slug="b-in-title", title="Lithium offtake", announced_date=datetime.date(2024, 1, 1))
+    result = found(client, "deals", "lithium")
+    if connection.vendor == "postgresql":
+        assert result == [in_title.slug, in_quote.slug]
+    else:
+        assert result == [in_quote.slug, in_title.slug]
+    # An explicit ordering wins over relevance on both databases.
+    assert found(client, "deals", "lithium", ordering="-slug") == [in_title.slug, in_quote.slug]
+    assert found(client, "deals", "lithium", ordering="announced_date") == [in_title.slug, in_quote.slug]
+
+
+@pytest.mark.django_db
+def test_relevance_ties_are_broken_by_slug(client):
+    for slug in ("tie-b", "tie-c", "tie-a"):
+        DealFactory(slug=slug, title="Graphite offtake", announced_date=datetime.date(2025, 9, 1))
+    assert found(client, "deals", "graphite") == ["tie-a", "tie-b", "tie-c"]
