@@ -226,9 +226,10 @@ class SourceAdmin(DatasetAdmin):
                     },
                 ),
             ]
+        # Reading comes first on the change page: the text, with what has been quoted from it so far.
         return [
-            (None, {"fields": self.metadata_fields}),
             ("Text and quotes", {"fields": ["highlighted_text"]}),
+            (None, {"fields": self.metadata_fields}),
             ("Digests", {"fields": ["raw_sha256", "text_sha256", "created", "updated"], "classes": ["collapse"]}),
         ]
 
