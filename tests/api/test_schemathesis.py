@@ -1,0 +1,56 @@
+"""Schemathesis over every operation of /api/schema/, in process (the WSGI app, no network).
+
+- **Operations:** all of them, as the schema lists them (one pytest item each).
+- **Data:** the real dataset (``load_dataset``), so that detail pages and filters find records.
+- **Examples:** at most ``MAX_EXAMPLES`` generated cases per operation, plus the schema's own examples; Hypothesis
+  runs derandomised (a fixed seed derived from each test), so every run sends the same requests.
+- **Checks:** ``not_a_server_error``, ``response_schema_conformance`` and ``status_code_conformance``; a single
+  failing case fails the item.
+
+Fixture scope: ``api_dataset`` is function-scoped, so it is set up once per operation and shared by that
+operation's generated cases. That is deliberate and safe: the API is read-only (the schema has no write
+operation), so no case can change what the next one sees. It is requested with ``usefixtures`` rather than as an
+argument, which is why Hypothesis' function-scoped-fixture health check has nothing to object to.
+"""
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from reexapi.wsgi import application
+
+# Enough to cover every filter of the widest operation (deals: 17 parameters) a few times over in under a minute.
+MAX_EXAMPLES = 60
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture
+def api_dataset(db):
+    """The real dataset, loaded and verified by the loader, in this test's transaction."""
+    call_command("load_dataset", verbosity=0)
+
+
+@pytest.mark.usefixtures("api_dataset")
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_api_conforms_to_its_schema(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+def test_schema_lists_every_endpoint():
+    """Guard against a vacuous run: the schema the test walks is the full API, not an empty or partial one."""
+    paths = {operation.path for operation in (result.ok() for result in schema.get_all_operations())}
+    expected = {"/api/v1/"}
+    for resource in ("deals", "companies", "facilities", "sources", "commodities"):
+        expected |= {f"/api/v1/{resource}/", f"/api/v1/{resource}/{{slug}}/"}
+    assert paths == expected
