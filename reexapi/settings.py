@@ -175,6 +175,10 @@ SPECTACULAR_SETTINGS = {
         "ValueQualifierEnum": "deals.models.ValueQualifier",
     },
     "SORT_OPERATION_PARAMETERS": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "deals.api.schema.blank_enum_describe",
+    ],
 }
 
 # Third-party browser apps may read the public API from any origin, without credentials; nothing else is CORS-exposed.

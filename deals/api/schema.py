@@ -32,6 +32,25 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 
 
+def slug_parameter(noun: str) -> OpenApiParameter:
+    """The ``{slug}`` path parameter of a detail operation."""
+    return OpenApiParameter(
+        name="slug",
+        type=str,
+        location=OpenApiParameter.PATH,
+        pattern=r"^[-a-zA-Z0-9_]+$",
+        description=f"The {noun}'s slug (its stable identifier), e.g. from a list's `slug` field.",
+    )
+
+
+def blank_enum_describe(result, generator, request, public):
+    """Postprocessing hook: give drf-spectacular's shared ``BlankEnum`` (the empty choice) a description."""
+    blank = result.get("components", {}).get("schemas", {}).get("BlankEnum")
+    if blank is not None:
+        blank["description"] = "Empty: not stated."
+    return result
+
+
 class ApiAutoSchema(AutoSchema):
     """AutoSchema that documents CSV list responses as text with their columns, instead of the JSON schema."""
 

@@ -147,6 +147,7 @@ def _resource_schema(
             summary=f"Get one {noun}",
             tags=[plural],
             description=f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`.",
+            parameters=[docs.slug_parameter(noun)],
             responses={
                 (200, "application/json"): OpenApiResponse(detail_serializer or serializer, description=f"The {noun}."),
                 (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
