@@ -3,8 +3,9 @@
 Counts on changelists are annotated in ``get_queryset`` (one query per page, whatever the page size), related
 records are chosen with autocomplete widgets, and every rule an editor can break is a form error: quotes are
 located by :mod:`deals.forms` with the loader's own function, and the database constraints are validated by the
-model forms before anything is written. Permissions come from the ``Editors`` group (see
-:func:`deals.editing.editors_group_ensure`).
+model forms before anything is written. Annotated querysets are ordered explicitly: a GROUP BY query drops the
+model's default ordering, and the autocomplete views page through these querysets. Permissions come from the
+``Editors`` group (see :func:`deals.editing.editors_group_ensure`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class CommodityAdmin(DatasetAdmin):
         return (
             super()
             .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
             .annotate(
                 deal_total=Count("deals", distinct=True),
                 facility_total=Count("facilities", distinct=True),
@@ -169,7 +171,12 @@ class SupplyChainStageAdmin(ExportActionMixin, admin.ModelAdmin):
     show_change_form_export = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(deal_total=Count("deals", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
+            .annotate(deal_total=Count("deals", distinct=True))
+        )
 
     @admin.display(description="deals", ordering="deal_total")
     def deal_count(self, obj):
@@ -203,7 +210,12 @@ class SourceAdmin(DatasetAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(evidence_total=Count("evidence", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
+            .annotate(evidence_total=Count("evidence", distinct=True))
+        )
 
     @admin.display(description="evidence", ordering="evidence_total")
     def evidence_count(self, obj):
@@ -261,6 +273,7 @@ class CompanyAdmin(DatasetAdmin):
         return (
             super()
             .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
             .annotate(
                 deal_total=Count("deal_links__deal", distinct=True),
                 evidence_total=Count("evidence", distinct=True),
@@ -309,6 +322,7 @@ class FacilityAdmin(DatasetAdmin):
         return (
             super()
             .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
             .annotate(
                 company_total=Count("company_links__company", distinct=True),
                 evidence_total=Count("evidence", distinct=True),
@@ -354,6 +368,7 @@ class DealAdmin(DatasetAdmin):
         return (
             super()
             .get_queryset(request)
+            .order_by(*self.model._meta.ordering)
             .annotate(
                 party_total=Count("party_links", distinct=True),
                 evidence_total=Count("evidence", distinct=True),

@@ -24,8 +24,15 @@ class NameListField(forms.CharField):
         return value
 
     def to_python(self, value):
+        if isinstance(value, list):
+            return value
         value = super().to_python(value)
         return [part.strip() for part in value.split(",") if part.strip()]
+
+    def has_changed(self, initial, data):
+        # Compare lists, not the list with its text form: otherwise a blank extra inline row counts as edited
+        # and demands a source and a quote.
+        return self.to_python(initial if initial is not None else []) != self.to_python(data)
 
 
 class SourceAdminForm(forms.ModelForm):

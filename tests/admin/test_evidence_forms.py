@@ -189,6 +189,20 @@ def test_bad_quote_in_inline_is_an_error_and_nothing_is_saved(editor_client, dat
 
 
 @pytest.mark.django_db
+def test_blank_extra_rows_are_ignored_as_the_browser_sends_them(editor_client, dataset):
+    deal = dataset["deal"]
+    blank_party = {"deal": deal.pk, "company": "", "role": ""}
+    blank_evidence = {"deal": deal.pk, "source": "", "quote": "", "occurrence": "", "fields": "", "note": ""}
+    response = editor_client.post(
+        _deal_change(deal), _deal_post(deal, parties=[blank_party], evidence=[blank_evidence], title="Retitled")
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.title == "Retitled"
+    assert deal.evidence.count() == 1 and deal.party_links.count() == 2
+
+
+@pytest.mark.django_db
 def test_deal_with_parties_and_evidence_saves_through_inlines(editor_client, dataset):
     deal = dataset["deal"]
     row = {"deal": deal.pk, "source": dataset["source"].pk, "quote": "in Columbus will make", "fields": "facilities"}

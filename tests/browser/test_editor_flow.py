@@ -177,15 +177,31 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.locator(".source-text").scroll_into_view_if_needed()
     _shot(page, "06-source-highlighted")
 
+    # A mistake, then its revert from the history page.
     page.goto(f"{base}/admin/deals/deal/{deal.pk}/change/")
+    page.fill("#id_title", "Acme Magnets and Beta Metals NdPr oxide offtake (wrong)")
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
     page.click("a.historylink")
-    page.locator("#change-history, table#change-history, .results, #content-main table").first.wait_for()
-    assert page.locator("#content-main", has_text="edna").count() == 1
+    rows = page.locator("#change-history tbody tr")
+    rows.nth(1).wait_for()
+    assert rows.count() == 2
+    assert page.locator("#change-history", has_text="edna").count() == 1
     _shot(page, "07-deal-history")
+    # The oldest entry is the deal as first saved; its page offers the revert.
+    rows.nth(1).locator("a").first.click()
+    page.locator("#id_title").wait_for()
+    assert page.input_value("#id_title") == "Acme Magnets and Beta Metals NdPr oxide offtake"
+    _shot(page, "08-revert")
+    page.click("input[name=_save]")
+    page.locator(".messagelist .success").wait_for()
+    deal.refresh_from_db()
+    assert deal.title == "Acme Magnets and Beta Metals NdPr oxide offtake"
+    assert [h.history_user.username for h in deal.history.all()] == ["edna", "edna", "edna"]
 
     page.goto(f"{base}/admin/deals/evidence/import/")
     page.locator("#id_import_file").wait_for()
-    _shot(page, "08-import")
+    _shot(page, "09-import")
 
     # 5. The deal from the public API, with its provenance.
     response = page.request.get(f"{base}/api/v1/deals/acme-beta-ndpr-offtake/")
@@ -205,7 +221,7 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.locator(".opblock-summary").first.wait_for()
     assert page.locator(".opblock-summary-path", has_text="/api/v1/deals/").count() >= 1
     page.wait_for_load_state("networkidle")
-    _shot(page, "09-api-docs")
+    _shot(page, "10-api-docs")
     server = urlsplit(base).netloc
     assert requested, "Swagger UI made no requests at all"
     foreign = [url for url in requested if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != server]
