@@ -123,7 +123,8 @@ class _Collector:
 def _read_yaml(path: Path, errors: _Collector) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            # libyaml's loader when PyYAML was built with it: the pure-Python one is most of the load time.
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         errors.add(f"{path.name}: file not found at {path}")
     except yaml.YAMLError as exc:
