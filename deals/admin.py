@@ -38,6 +38,9 @@ class DatasetAdmin(ImportExportMixin, ExportActionMixin, SimpleHistoryAdmin):
 
     formats = [CSV, JSON]
     importable = True
+    # Editors see what is wrong with their file and which row, not a Python traceback.
+    import_error_display = ("message", "row")
+    import_template_name = "admin/deals/import.html"
     # The export button on the change form is one more submit button in an already long row; the changelist
     # action covers the same need.
     show_change_form_export = False

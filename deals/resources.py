@@ -298,6 +298,12 @@ class EvidenceResource(DatasetResource):
         use_transactions = True
         clean_model_instances = True
 
+    def before_import(self, dataset, **kwargs):
+        # A batch of new quotes needs no id column; without one every row creates evidence.
+        if "id" not in (dataset.headers or []):
+            dataset.insert_col(0, col=[""] * len(dataset), header="id")
+        super().before_import(dataset, **kwargs)
+
     def dehydrate_occurrence(self, evidence):
         return evidence_occurrence(evidence=evidence) if evidence.source_id else ""
 

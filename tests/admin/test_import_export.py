@@ -181,3 +181,23 @@ def test_deal_json_import_round_trips_an_export(editor_client, dataset):
     (invalid,) = preview.context["result"].invalid_rows
     assert invalid.number == 1 and "non-binding" in " ".join(invalid.error.messages)
     assert not models.Deal.objects.filter(slug="bad-mou").exists()
+
+
+@pytest.mark.django_db
+def test_file_level_errors_show_a_message_not_a_traceback(editor_client, dataset):
+    content = b"source,deal,quote\nacme-offtake,no-such-deal,Acme Magnets said\n"
+    preview = _preview(editor_client, models.DealParty, content, CSV_FORMAT, "parties.csv")
+    page = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Traceback" not in page
+    assert "are not present in the file headers" in page
+    assert "Nothing from this file was imported." in page
+
+
+@pytest.mark.django_db
+def test_evidence_batch_without_an_id_column_creates_rows(dataset):
+    rows = Dataset(headers=["source", "company", "quote"])
+    rows.append(["acme-offtake", "beta-metals", "Beta Metals will supply oxide. Beta Metals"])
+    result = EvidenceResource().import_data(rows, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert models.Evidence.objects.filter(company__slug="beta-metals").count() == 1

@@ -199,9 +199,44 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     assert deal.title == "Acme Magnets and Beta Metals NdPr oxide offtake"
     assert [h.history_user.username for h in deal.history.all()] == ["edna", "edna", "edna"]
 
+    # Export the deal: select it, run the "Export selected" action, pick JSON.
+    page.goto(f"{base}/admin/deals/deal/")
+    page.check(f"input[name=_selected_action][value='{deal.pk}']")
+    page.select_option("select[name=action]", "export_admin_action")
+    page.click("button[name=index]")
+    page.locator("#id_format").wait_for()
+    page.select_option("#id_format", label="json")
+    _shot(page, "09-export")
+    with page.expect_download() as download_info:
+        page.click("input[type=submit]")
+    exported = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert '"acme-beta-ndpr-offtake"' in exported
+
+    # Import evidence: a batch with one bad row is refused whole, naming the row; a good one is previewed first.
     page.goto(f"{base}/admin/deals/evidence/import/")
-    page.locator("#id_import_file").wait_for()
-    _shot(page, "09-import")
+    header = "source,company,quote,fields\n"
+    bad = (
+        header + 'acme-beta-offtake-article,beta-metals,Beta Metals will supply the oxide,"[""name""]"\n'
+        "acme-beta-offtake-article,acme-magnets,Acme Magnets said on Friday,[]\n"
+    )
+    page.set_input_files("#id_import_file", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}])
+    page.select_option("#id_format", label="csv")
+    page.click("input[type=submit]")
+    page.locator(".validation-error-list", has_text="Row 2: Not found in source").wait_for()
+    assert page.locator("input[name=confirm]").count() == 0
+    _shot(page, "10-import-rejected")
+    good = header + 'acme-beta-offtake-article,beta-metals,Beta Metals will supply the oxide,"[""name""]"\n'
+    page.set_input_files(
+        "#id_import_file", files=[{"name": "good.csv", "mimeType": "text/csv", "buffer": good.encode()}]
+    )
+    page.select_option("#id_format", label="csv")
+    page.click("input[type=submit]")
+    page.locator("input[name=confirm]").wait_for()
+    assert not models.Evidence.objects.filter(company__slug="beta-metals").exists()
+    _shot(page, "11-import-preview")
+    page.click("input[name=confirm]")
+    page.locator(".messagelist .success", has_text="1 new").wait_for()
+    assert models.Evidence.objects.get(company__slug="beta-metals").fields == ["name"]
 
     # 5. The deal from the public API, with its provenance.
     response = page.request.get(f"{base}/api/v1/deals/acme-beta-ndpr-offtake/")
@@ -221,7 +256,7 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.locator(".opblock-summary").first.wait_for()
     assert page.locator(".opblock-summary-path", has_text="/api/v1/deals/").count() >= 1
     page.wait_for_load_state("networkidle")
-    _shot(page, "10-api-docs")
+    _shot(page, "12-api-docs")
     server = urlsplit(base).netloc
     assert requested, "Swagger UI made no requests at all"
     foreign = [url for url in requested if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != server]
