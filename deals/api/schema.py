@@ -122,7 +122,7 @@ COMPANY_EXAMPLE = {
     "aliases": ["EMI"],
     "parent": None,
     "description": "Makes sintered NdFeB magnets.",
-    "website": "",
+    "website": None,
     "deal_count": 1,
     "facility_count": 1,
     "evidence_count": 1,

@@ -60,6 +60,16 @@ def _related_url(view_name: str, source: str) -> SlugRelatedLink:
     )
 
 
+class OptionalUrlField(serializers.URLField):
+    """A URL that the model stores as an empty string when unknown; the API says null instead of ""."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 # --- brief objects -------------------------------------------------------------------------------------------
 
 
@@ -115,9 +125,7 @@ class SourceBriefSerializer(serializers.ModelSerializer):
     """A source document in brief."""
 
     url = _detail_url("source")
-    document_url = serializers.URLField(
-        source="url", read_only=True, help_text="Where the document is published; empty when unknown."
-    )
+    document_url = OptionalUrlField(source="url", help_text="Where the document is published; null when unknown.")
 
     class Meta:
         model = Source
@@ -265,6 +273,7 @@ class CompanySerializer(serializers.ModelSerializer):
     aliases = serializers.ListField(
         child=serializers.CharField(help_text="An alias."), read_only=True, help_text="Other names the sources use."
     )
+    website = OptionalUrlField(help_text="Official website; null unless a source states it.")
     deal_count = _count("Number of deals the company is a party to.")
     facility_count = _count("Number of facility roles the company holds.")
     evidence_count = _count("Number of evidence quotes supporting the company record.")
@@ -379,8 +388,8 @@ class SourceSerializer(serializers.ModelSerializer):
     """A source document's metadata (without its text) and how many quotes were taken from it."""
 
     url = _detail_url("source")
-    document_url = serializers.URLField(
-        source="url", read_only=True, help_text="Where the document is published; empty when unknown (never guessed)."
+    document_url = OptionalUrlField(
+        source="url", help_text="Where the document is published; null when unknown (never guessed)."
     )
     evidence_count = _count("Number of evidence quotes taken from this source.")
 
