@@ -304,6 +304,17 @@ class EvidenceResource(DatasetResource):
             dataset.insert_col(0, col=[""] * len(dataset), header="id")
         super().before_import(dataset, **kwargs)
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        if not ({"source", "quote", "occurrence"} & errors.keys()):
+            return super().validate_instance(instance, errors, validate_unique=validate_unique)
+        # The quote could not be located, so there are no offsets: report that, not "start cannot be null" too.
+        try:
+            instance.full_clean(exclude={*errors, "start", "end"}, validate_unique=validate_unique)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        raise ValidationError(errors)
+
     def dehydrate_occurrence(self, evidence):
         return evidence_occurrence(evidence=evidence) if evidence.source_id else ""
 

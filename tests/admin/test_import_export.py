@@ -110,7 +110,12 @@ def test_evidence_batch_with_one_bad_row_is_rejected_naming_the_row(editor_clien
     assert preview.status_code == 200
     result = preview.context["result"]
     assert [row.number for row in result.invalid_rows] == [3]
-    assert "Row 3: Not found in source" in " ".join(result.invalid_rows[0].error.messages)
+    assert result.invalid_rows[0].error.message_dict == {
+        "quote": [
+            "Row 3: Not found in source “acme-offtake”: The quote does not occur in the source text: "
+            "'a $20 million offtake'."
+        ]
+    }
     assert "confirm_form" not in preview.context
     page = preview.content.decode()
     assert "Row 3: Not found in source" in page

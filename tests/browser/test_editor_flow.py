@@ -224,6 +224,7 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.click("input[type=submit]")
     page.locator(".validation-error-list", has_text="Row 2: Not found in source").wait_for()
     assert page.locator("input[name=confirm]").count() == 0
+    page.hover(".validation-error-count")
     _shot(page, "10-import-rejected")
     good = header + 'acme-beta-offtake-article,beta-metals,Beta Metals will supply the oxide,"[""name""]"\n'
     page.set_input_files(
