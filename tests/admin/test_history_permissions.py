@@ -149,3 +149,22 @@ def test_editor_made_by_the_service_can_log_in_through_the_form(client):
     )
     assert response.status_code == 302
     assert client.get(reverse("admin:deals_deal_changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_fixture_loads_show_their_change_reason_in_the_admin_history(editor_client):
+    from io import StringIO
+
+    call_command("load_dataset", stdout=StringIO())
+    deal = models.Deal.objects.order_by("slug").first()
+    assert deal is not None, "the seed dataset has deals"
+    record = deal.history.get()
+    assert (record.history_change_reason, record.history_user) == ("load_dataset", None)
+    page = editor_client.get(reverse("admin:deals_deal_history", args=[deal.pk])).content.decode()
+    assert "load_dataset" in page
+    # And every changelist still loads with the real dataset in it.
+    for model in ("source", "company", "facility", "deal", "dealparty", "facilitycompany", "evidence", "commodity"):
+        assert editor_client.get(reverse(f"admin:deals_{model}_changelist")).status_code == 200, model
+    source = models.Source.objects.filter(evidence__isnull=False).first()
+    page = editor_client.get(reverse("admin:deals_source_change", args=[source.pk])).content.decode()
+    assert page.count("<mark ") >= 1
