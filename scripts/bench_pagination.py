@@ -1,0 +1,203 @@
+"""Benchmark: API list pages over 100k deals, on SQLite and PostgreSQL. Prints figures; asserts nothing.
+
+    .venv/bin/python scripts/bench_pagination.py                 # both databases, 100,000 deals
+    .venv/bin/python scripts/bench_pagination.py --rows 20000 --databases sqlite
+
+For each database it creates a scratch database (a temporary SQLite file; a PostgreSQL database named
+``reexapi_bench_pagination`` on 127.0.0.1:5432, dropped and re-created), migrates it, bulk-creates the deals
+(each with one commodity and one party), then requests pages in-process through the whole stack (middleware,
+view, filters, serialisation, rendering) with the response cache emptied before every request, and prints
+the median and worst of ``--repeat`` runs per page, plus the SQL time of the page query and of ``COUNT(*)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "reexapi_bench_pagination"
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_DEBUG"] = "false"  # DEBUG would record every query in memory
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reexapi.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _seed(rows: int) -> None:
+    """Bulk-create ``rows`` deals with spread-out dates, statuses, values and countries (no signals, no history)."""
+    import datetime
+    import random
+    from decimal import Decimal
+
+    from deals.models import Commodity, Company, DatePrecision, Deal, DealParty
+
+    rng = random.Random(42)
+    commodities = Commodity.objects.bulk_create(
+        Commodity(slug=f"bench-commodity-{i}", name=f"Bench commodity {i}", kind="element") for i in range(20)
+    )
+    companies = Company.objects.bulk_create(
+        Company(slug=f"bench-company-{i:04d}", name=f"Bench company {i}", kind="company", country="US")
+        for i in range(1000)
+    )
+    statuses = [s for s, _ in Deal.Status.choices]
+    countries = ["US", "CN", "AU", "KR", "JP", "DE"]
+    start = datetime.date(2015, 1, 1)
+    batch: list[Deal] = []
+    for i in range(rows):
+        undated = i % 50 == 0
+        valued = i % 3 != 0
+        amount = Decimal(rng.randrange(1, 10_000)) * 100_000 if valued else None
+        batch.append(
+            Deal(
+                slug=f"bench-deal-{i:06d}",
+                title=f"Bench deal {i} lithium offtake" if i % 10 == 0 else f"Bench deal {i}",
+                deal_type="offtake",
+                status=statuses[i % len(statuses)],
+                announced_date=None if undated else start + datetime.timedelta(days=rng.randrange(0, 3900)),
+                announced_date_precision="" if undated else DatePrecision.DAY,
+                amount=amount,
+                currency="USD" if valued else "",
+                amount_usd=amount,
+                value_qualifier="exact" if valued else "",
+                countries=[countries[(i // 3) % len(countries)]],
+            )
+        )
+    deals = Deal.objects.bulk_create(batch, batch_size=5000)
+    through = Deal.commodities.through
+    through.objects.bulk_create(
+        (
+            through(deal_id=deal.pk, commodity_id=commodities[(i // 7) % len(commodities)].pk)
+            for i, deal in enumerate(deals)
+        ),
+        batch_size=5000,
+    )
+    DealParty.objects.bulk_create(
+        (
+            DealParty(deal_id=deal.pk, company_id=companies[i % len(companies)].pk, role="buyer")
+            for i, deal in enumerate(deals)
+        ),
+        batch_size=5000,
+    )
+
+
+def _time_request(client, url: str, repeat: int) -> tuple[float, float, int]:
+    from django.core.cache import cache
+
+    timings = []
+    status = 0
+    for _ in range(repeat):
+        cache.clear()  # measure the API, not the response cache in front of it
+        began = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - began) * 1000)
+        status = response.status_code
+    return statistics.median(timings), max(timings), status
+
+
+def _time_query(run, repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - began) * 1000)
+    return statistics.median(timings)
+
+
+def run_one(*, database_url: str, label: str, rows: int, repeat: int, page_size: int) -> None:
+    """Seed and measure one database (runs in its own process so that Django is set up for that database)."""
+    _setup_django(database_url)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from deals import selectors
+
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    _seed(rows)
+    seeded = time.perf_counter() - began
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    last_page = -(-rows // page_size)
+    middle_page = last_page // 2
+    client = Client()
+    base = f"/api/v1/deals/?page_size={page_size}"
+    cases = [
+        ("first page", base),
+        (f"middle page ({middle_page})", f"{base}&page={middle_page}"),
+        (f"last page ({last_page})", f"{base}&page={last_page}"),
+        ("filtered: status+commodity+country", f"{base}&status=signed&commodity=bench-commodity-3&country=US"),
+        ("filtered, page 5", f"{base}&status=signed&commodity=bench-commodity-3&country=US&page=5"),
+        ("ordering=-amount_usd, middle page", f"{base}&ordering=-amount_usd&page={middle_page}"),
+        ("search q=lithium, first page", f"{base}&q=lithium"),
+        ("CSV first page", f"{base}&format=csv"),
+    ]
+    print(f"\n== {label}: {rows:,} deals (seeded in {seeded:.1f} s), page_size={page_size}, median/max of {repeat}")
+    for name, url in cases:
+        median, worst, status = _time_request(client, url, repeat)
+        print(f"  {name:<40} {median:8.1f} ms  (max {worst:7.1f})  HTTP {status}")
+    offset = (last_page - 1) * page_size
+    deals = selectors.deal_list()
+    print(f"  {'ORM count()':<40} {_time_query(lambda: deals.count(), repeat):8.1f} ms")
+    # The page query alone (no prefetches): default order at the deepest offset.
+    ids = deals.values_list("id", flat=True)[offset : offset + page_size]
+    print(f"  {'ORM last page ids, default order':<40} {_time_query(lambda: list(ids.all()), repeat):8.1f} ms")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            sql, params = ids.query.sql_with_params()
+            cursor.execute("EXPLAIN ANALYZE " + sql, params)
+            plan = [row[0] for row in cursor.fetchall()]
+        print("  plan of the last page ids query:\n    " + "\n    ".join(plan))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--page-size", type=int, default=25)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        label, url = args.child.split("|", 1)
+        run_one(database_url=url, label=label, rows=args.rows, repeat=args.repeat, page_size=args.page_size)
+        return
+    common = ["--rows", str(args.rows), "--repeat", str(args.repeat), "--page-size", str(args.page_size)]
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{tmp}/bench.sqlite3"
+                subprocess.run([sys.executable, __file__, *common, "--child", f"SQLite|{url}"], check=True)
+        elif database == "postgresql":
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+                admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+            try:
+                url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+                subprocess.run([sys.executable, __file__, *common, "--child", f"PostgreSQL|{url}"], check=True)
+            finally:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                    admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+        else:
+            raise SystemExit(f"Unknown database {database!r}: use sqlite and/or postgresql.")
+
+
+if __name__ == "__main__":
+    main()
