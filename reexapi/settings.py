@@ -149,10 +149,47 @@ VALIDATION_ERROR_SCHEMA = {
     },
 }
 
+API_DESCRIPTION = """Open API of critical-mineral deals (rare earths, magnets, graphite, lithium, battery materials).
+Every deal, company and facility links to the verbatim passage of the source article that supports it
+(`provenance`: the source in brief, the quote, its offsets in the source's normalised text, and the fields it
+supports).
+
+**Read-only.** Every endpoint answers GET (and HEAD/OPTIONS); writes get 405. No authentication.
+
+**Identifiers.** Records are addressed by `slug`; related records appear as brief objects with `slug`,
+`name` or `title`, and `url` (the absolute API URL of their detail).
+
+**Filters.** Choice, slug and country filters take several values, repeated (`?status=signed&status=closed`)
+or comma-separated (`?status=signed,closed`); a record matches if it matches any of them. Different filters
+combine with AND. Dates are `YYYY-MM-DD` and inclusive.
+
+**Search.** `q` splits into terms (runs of letters and digits; everything else separates terms). A record
+matches when every term equals, case-insensitively, a whole word of one of the searched fields (names, titles,
+summaries or descriptions, aliases, evidence quotes). No stemming, no prefix matching. On PostgreSQL this is
+full-text search (`simple` configuration) ranked by relevance when no `ordering` is given; on SQLite the same
+matching is done with whole-word regular expressions and results keep the default order.
+
+**Ordering.** `ordering` takes comma-separated fields, `-` for descending; ties are always broken by slug and
+missing values sort last.
+
+**Pagination.** `page` (from 1) and `page_size` (default 25, maximum 100). A page past the end is a 404.
+Responses carry `count`, `next`, `previous`, `results` and an RFC 8288 `Link` header.
+
+**Formats.** JSON by default. Lists also serve CSV (`?format=csv` or `Accept: text/csv`), with flat columns,
+lists semicolon-joined, and spreadsheet formula injection neutralised (cells starting with `=`, `+`, `-`, `@`,
+TAB or CR get a leading apostrophe; plain numbers excepted). Details and the index are JSON only
+(`?format=csv` there is a 400, `Accept: text/csv` a 406).
+
+**Errors.** A client's mistake is a 400 whose JSON body is keyed by the offending parameter, each with a list of
+messages saying what is wrong and what is allowed: invalid values, unknown choices or slugs, unknown
+parameters (the message lists the valid ones), unknown ordering fields, parameters repeated that take one value,
+NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a JSON
+404 (`{"detail": ...}`).
+"""
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ReexAPI",
-    "DESCRIPTION": "Open API of critical-mineral deals (rare earths, magnets, graphite, lithium, battery materials). "
-    "Every deal, company and facility links to the verbatim passage of the source article that supports it.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
