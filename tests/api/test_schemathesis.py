@@ -16,6 +16,8 @@ argument, which is why Hypothesis' function-scoped-fixture health check has noth
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -35,7 +37,19 @@ def api_dataset(db):
     call_command("load_dataset", verbosity=0)
 
 
-@pytest.mark.usefixtures("api_dataset")
+@pytest.fixture
+def wsgi_keeps_test_connection():
+    """Calls go straight to the WSGI handler, whose request signals would close the database connection
+    (``close_old_connections`` closes a connection found inside a transaction, i.e. the test's): on PostgreSQL the
+    next query would fail. Django's own test client disconnects them the same way around each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("api_dataset", "wsgi_keeps_test_connection")
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
