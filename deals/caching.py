@@ -86,12 +86,13 @@ def response_cache_key_get(*, request: HttpRequest, version: str) -> str:
 
 
 def _etag_matches(*, if_none_match: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"."""
-    candidates = parse_etags(if_none_match)
-    if "*" in candidates:
-        return True
+    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+
+    ``*`` is not matched here: it means "any current representation", and only the view knows whether there is
+    one (an unknown slug is a 404, not a 304). See ``ApiCacheMiddleware.__call__``.
+    """
     bare = etag.removeprefix("W/")
-    return any(candidate.removeprefix("W/") == bare for candidate in candidates)
+    return any(candidate.removeprefix("W/") == bare for candidate in parse_etags(if_none_match))
 
 
 def _cacheable(response: HttpResponseBase) -> bool:
@@ -124,22 +125,28 @@ class ApiCacheMiddleware:
         key = response_cache_key_get(request=request, version=version)
         etag = f'"{key[:40]}"'
 
-        if_none_match = request.headers.get("If-None-Match")
+        # An ETag is only ever issued with a 200, and the same version and request always give the same 200:
+        # a matching one proves the client's copy is current without asking the view.
+        if_none_match = request.headers.get("If-None-Match", "")
         if if_none_match and _etag_matches(if_none_match=if_none_match, etag=etag):
             return self._decorate(HttpResponseNotModified(), etag=etag)
+        any_current = parse_etags(if_none_match) == ["*"]
 
         use_store = settings.REEXAPI_RESPONSE_CACHE
         cache_key = RESPONSE_KEY_PREFIX + key
         if use_store:
             stored = cache.get(cache_key)
             if stored is not None:
-                return self._decorate(self._replay(stored), etag=etag)
+                response = HttpResponseNotModified() if any_current else self._replay(stored)
+                return self._decorate(response, etag=etag)
 
         response = self.get_response(request)
         if not _cacheable(response):
             return response
         if use_store:
             cache.set(cache_key, self._freeze(response), timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
+        if any_current:
+            response = HttpResponseNotModified()
         return self._decorate(response, etag=etag)
 
     @staticmethod

@@ -153,6 +153,14 @@ def test_if_none_match_accepts_a_list_a_weak_form_and_star(client, test_urls, de
 
 
 @pytest.mark.django_db
+def test_if_none_match_star_on_a_missing_record_is_404_not_304(client, deal, settings):
+    """``*`` matches only a current representation: the view decides, cached or not."""
+    assert client.get("/api/v1/deals/no-such-deal/", headers={"If-None-Match": "*"}).status_code == 404
+    settings.REEXAPI_RESPONSE_CACHE = False
+    assert client.get("/api/v1/deals/alpha/", headers={"If-None-Match": "*"}).status_code == 304
+
+
+@pytest.mark.django_db
 def test_a_stale_etag_gets_the_full_response(client, test_urls, deal):
     response = client.get(TEST_URL, headers={"If-None-Match": '"0000000000000000000000000000000000000000"'})
     assert response.status_code == 200
