@@ -26,6 +26,7 @@ every worker shares one dataset version (otherwise a write seen by one worker wo
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 
@@ -34,6 +35,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+
+logger = logging.getLogger(__name__)
 
 DATASET_VERSION_KEY = "reexapi:dataset-version"
 RESPONSE_KEY_PREFIX = "reexapi:response:"
@@ -95,6 +98,15 @@ def _etag_matches(*, if_none_match: str, etag: str) -> bool:
     return any(candidate.removeprefix("W/") == bare for candidate in parse_etags(if_none_match))
 
 
+def _cache_call(method, *args, **kwargs):
+    """A response-cache read or write that logs and gives up if the cache fails: it is only an optimisation."""
+    try:
+        return method(*args, **kwargs)
+    except Exception:
+        logger.exception("API response cache unavailable")
+        return None
+
+
 def _cacheable(response: HttpResponseBase) -> bool:
     """Only plain 200 responses that do not set or depend on cookies are stored and given an ETag."""
     if response.status_code != 200 or response.streaming:
@@ -121,7 +133,13 @@ class ApiCacheMiddleware:
             return self.get_response(request)
 
         # The version is read first, before the view touches the database: see the module docstring.
-        version = dataset_version_get()
+        try:
+            version = dataset_version_get()
+        except Exception:
+            # The cache is down (e.g. Redis unreachable): answer uncached rather than fail; without a version there
+            # is no safe ETag to give.
+            logger.exception("API cache unavailable; serving %s without ETag or response cache", request.path)
+            return self.get_response(request)
         key = response_cache_key_get(request=request, version=version)
         etag = f'"{key[:40]}"'
 
@@ -135,7 +153,7 @@ class ApiCacheMiddleware:
         use_store = settings.REEXAPI_RESPONSE_CACHE
         cache_key = RESPONSE_KEY_PREFIX + key
         if use_store:
-            stored = cache.get(cache_key)
+            stored = _cache_call(cache.get, cache_key)
             if stored is not None:
                 response = HttpResponseNotModified() if any_current else self._replay(stored)
                 return self._decorate(response, etag=etag)
@@ -144,7 +162,7 @@ class ApiCacheMiddleware:
         if not _cacheable(response):
             return response
         if use_store:
-            cache.set(cache_key, self._freeze(response), timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
+            _cache_call(cache.set, cache_key, self._freeze(response), timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
         if any_current:
             response = HttpResponseNotModified()
         return self._decorate(response, etag=etag)

@@ -28,15 +28,16 @@ def _dataset_models():
         yield model
 
 
-class _QueuedBump:
-    """A bump queued on a transaction; ``done`` once it ran, so that a later write queues a new one."""
+def _queued_bump():
+    """A bump to queue on a transaction; its ``done`` flag is set once it ran, so that a later write queues anew."""
 
-    def __init__(self) -> None:
-        self.done = False
-
-    def __call__(self) -> None:
-        self.done = True
+    def bump() -> None:
+        bump.done = True
         dataset_version_bump()
+
+    bump.done = False
+    bump.reexapi_dataset_bump = True
+    return bump
 
 
 def _bump_on_commit(*, using: str | None) -> None:
@@ -49,9 +50,10 @@ def _bump_on_commit(*, using: str | None) -> None:
     connection = transaction.get_connection(using)
     current = set(connection.savepoint_ids)
     for savepoint_ids, func, _robust in connection.run_on_commit:
-        if isinstance(func, _QueuedBump) and not func.done and savepoint_ids <= current:
+        if getattr(func, "reexapi_dataset_bump", False) and not func.done and savepoint_ids <= current:
             return
-    transaction.on_commit(_QueuedBump(), using=using)
+    # robust: a cache outage must not turn an editor's committed save into an error page; Django logs the failure.
+    transaction.on_commit(_queued_bump(), using=using, robust=True)
 
 
 def _on_save_or_delete(sender, using=None, **kwargs) -> None:

@@ -505,3 +505,23 @@ def test_deals_bad_request_is_not_cached(client, deal):
     request = RequestFactory().get(DEALS_URL)
     stored = cache.get(RESPONSE_KEY_PREFIX + response_cache_key_get(request=request, version=dataset_version_get()))
     assert stored["content"] == ok.content  # the same lookup does find a 200: the check above is not vacuous
+
+
+@pytest.mark.django_db
+def test_cache_outage_serves_uncached_and_writes_still_commit(client, test_urls, committed, deal, caplog):
+    """With the cache unreachable the API answers, without ETag, and a write is not turned into an error."""
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = client.get(TEST_URL)
+        assert response.status_code == 200
+        assert not response.has_header("ETag")
+        assert _body(response)["deals"][0]["slug"] == "alpha"
+        with committed():
+            DealFactory(slug="beta")
+        assert [d["slug"] for d in _body(client.get(TEST_URL))["deals"]] == ["alpha", "beta"]
+    assert "API cache unavailable" in caplog.text
