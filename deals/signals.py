@@ -7,6 +7,9 @@ that sees every write path (admin, loader, shell, services) without each of them
 The bump runs in ``transaction.on_commit``: a loader transaction that writes thousands of rows bumps once, at
 commit, and a rolled-back write does not bump at all. Historical (django-simple-history) models are ignored: they
 are not served by the API and are only written together with a dataset model that already bumps.
+
+Writes that send no signal (``QuerySet.update()``, ``bulk_create()``, raw SQL) must call
+``deals.caching.dataset_version_bump()`` themselves, in ``transaction.on_commit``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ def _dataset_models():
 
 
 def _queued_bump():
-    """A bump to queue on a transaction; its ``done`` flag is set once it ran, so that a later write queues anew."""
+    """A bump to queue on a transaction; ``done`` once it ran, so that a later write queues anew even where
+    callbacks run without leaving ``run_on_commit`` (Django's ``captureOnCommitCallbacks`` in tests)."""
 
     def bump() -> None:
         bump.done = True
