@@ -59,6 +59,19 @@ class DatasetAdmin(ImportExportMixin, ExportActionMixin, SimpleHistoryAdmin):
     def has_export_permission(self, request):
         return self.has_view_permission(request)
 
+    def save_model(self, request, obj, form, change):
+        # simple-history stores a record's own fields, not its many-to-many lists (commodities, stages,
+        # facilities); name the lists the editor changed in the change reason, so the history still says what.
+        many = {field.name for field in obj._meta.many_to_many}
+        changed = [name for name in form.changed_data if name in many]
+        if changed:
+            reason = "; ".join(
+                f"{name}: {', '.join(str(getattr(item, 'slug', item)) for item in form.cleaned_data[name]) or '(none)'}"
+                for name in changed
+            )
+            obj._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+        super().save_model(request, obj, form, change)
+
     def process_result(self, result, request):
         # The preview refuses a batch with a bad row, but the data can change between preview and confirm (another
         # editor saves the same quote). The resource then rolls the whole batch back; say so instead of the

@@ -8,6 +8,7 @@ from django.urls import reverse
 from deals import models
 from deals.editing import EDITORS_GROUP, editor_create, editors_group_ensure
 from tests.admin.test_evidence_forms import _deal_change, _deal_post
+from tests.factories import CommodityFactory
 
 
 @pytest.mark.django_db
@@ -26,6 +27,18 @@ def test_a_save_writes_exactly_one_history_row_with_the_editors_name(editor_clie
     # The history page lists the change with its author.
     page = editor_client.get(reverse("admin:deals_deal_history", args=[deal.pk])).content.decode()
     assert "edna" in page and "Acme and Beta sign offtake" in page
+
+
+@pytest.mark.django_db
+def test_many_to_many_changes_are_named_in_the_change_reason(editor_client, dataset):
+    deal = dataset["deal"]
+    other = CommodityFactory(slug="dysprosium", name="Dysprosium")
+    data = _deal_post(deal, parties=[], evidence=[])
+    data["commodities"] = [dataset["commodity"].pk, other.pk]
+    assert editor_client.post(_deal_change(deal), data).status_code == 302
+    latest = deal.history.latest()
+    assert latest.history_change_reason == "commodities: dysprosium, ndfeb"
+    assert latest.history_user.username == "edna"
 
 
 @pytest.mark.django_db
