@@ -249,3 +249,54 @@ def test_facility_and_company_rules_are_form_errors(editor_client, dataset):
     response = editor_client.post(reverse("admin:deals_company_change", args=[acme.pk]), data)
     assert response.status_code == 200
     assert "already exists" in response.context["adminform"].form.errors["slug"][0]
+
+
+def _facility_post(facility, **overrides):
+    data = {"slug": facility.slug, "name": facility.name, "kind": "magnet", "status": "planned", "country": "US"}
+    data.update(overrides)
+    data.update(inline_data("company_links", []))
+    data.update(inline_data("evidence", []))
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"latitude": "95", "longitude": "10", "location_precision": "exact"}, "Latitude must lie between -90 and 90"),
+        ({"latitude": "45", "location_precision": "exact"}, "Latitude and longitude must be given together"),
+        ({"capacity_amount": "3000", "capacity_period": "year"}, "Capacity must be non-negative and have a unit"),
+        ({"investment_amount": "5"}, "Investment must be non-negative and have a currency"),
+        ({"planned_start": "2026-01-01"}, "must be given together"),
+        ({"jobs_qualifier": "at_least"}, "A jobs qualifier needs a jobs figure"),
+    ],
+)
+def test_facility_constraints_are_form_errors(editor_client, dataset, overrides, message):
+    facility = dataset["facility"]
+    response = editor_client.post(
+        reverse("admin:deals_facility_change", args=[facility.pk]), _facility_post(facility, **overrides)
+    )
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors)
+
+
+@pytest.mark.django_db
+def test_link_rows_and_names_that_already_exist_are_form_errors(editor_client, dataset):
+    deal, acme = dataset["deal"], dataset["acme"]
+    response = editor_client.post(
+        reverse("admin:deals_dealparty_add"), {"deal": deal.pk, "company": acme.pk, "role": "buyer"}
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["adminform"].form.errors)
+    response = editor_client.post(
+        reverse("admin:deals_facilitycompany_add"),
+        {"facility": dataset["facility"].pk, "company": acme.pk, "role": "owner"},
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["adminform"].form.errors)
+    response = editor_client.post(
+        reverse("admin:deals_commodity_add"), {"slug": "ndfeb-2", "name": "NdFeB magnets", "kind": "product"}
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["adminform"].form.errors["name"])
+    assert models.DealParty.objects.count() == 2 and models.Commodity.objects.count() == 1
