@@ -2,7 +2,7 @@
 
 The dataset is read-mostly: it changes only when an editor saves in the admin or the loader runs. Every committed
 write replaces the *dataset version*, a random token kept in the default Django cache (see deals/signals.py).
-Everything the API serves is a function of (dataset version, request URL, negotiated format), so:
+Everything the API serves is a function of (dataset version, code, request URL, negotiated format), so:
 
 - the ETag of a response is a hash of exactly those inputs, computed before any database access;
 - ``If-None-Match`` with a matching ETag is answered 304 without calling the view: no query, no serialisation;
@@ -25,10 +25,12 @@ every worker shares one dataset version (otherwise a write seen by one worker wo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -71,8 +73,26 @@ def dataset_version_bump() -> str:
     return version
 
 
+@functools.cache
+def code_fingerprint_get() -> str:
+    """A hash of the code that renders responses: the project's Python files and its pinned dependencies.
+
+    Responses depend on the code as much as on the data. With Redis the cache outlives a deployment, so without
+    this a new release would keep serving (and 304-confirming) what the old code rendered until the next write.
+    Every worker of one release computes the same value, so they still share ETags and cached responses.
+    """
+    base = Path(settings.BASE_DIR)
+    files = sorted([*(base / "deals").rglob("*.py"), *(base / "reexapi").rglob("*.py"), base / "pyproject.toml"])
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(base)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def response_cache_key_get(*, request: HttpRequest, version: str) -> str:
-    """Hash everything a rendered API response depends on: the dataset version and the request's inputs.
+    """Hash everything a rendered API response depends on: the dataset version, the code and the request.
 
     The absolute URL covers the path, the query string (filters, ordering, page, ``?format=``) and the scheme and
     host that hyperlinks in the body are built from; the Accept header covers content negotiation.
@@ -80,6 +100,7 @@ def response_cache_key_get(*, request: HttpRequest, version: str) -> str:
     material = "\n".join(
         (
             _RECIPE,
+            code_fingerprint_get(),
             version,
             request.build_absolute_uri(),
             request.headers.get("Accept", ""),

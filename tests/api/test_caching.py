@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.test import RequestFactory, override_settings
 from django.urls import path
 
-from deals import models
+from deals import caching, models
 from deals.caching import (
     DATASET_VERSION_KEY,
     RESPONSE_KEY_PREFIX,
@@ -190,6 +190,37 @@ def test_query_string_accept_and_format_give_different_etags(client, test_urls, 
     # An ETag for one URL does not validate another.
     etag = client.get(TEST_URL)["ETag"]
     assert client.get(TEST_URL + "?page=2", headers={"If-None-Match": etag}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_new_release_gets_new_etags_and_misses_the_old_cache(client, test_urls, deal, monkeypatch):
+    """Redis outlives a deployment: what the old code rendered must not be served, or 304-confirmed, by the new."""
+    old = client.get(TEST_URL)
+    monkeypatch.setattr(caching, "code_fingerprint_get", lambda: "another-release")
+    VIEW_CALLS.clear()
+    new = client.get(TEST_URL, headers={"If-None-Match": old["ETag"]})
+    assert new.status_code == 200
+    assert new["ETag"] != old["ETag"]
+    assert VIEW_CALLS == [TEST_URL]
+
+
+def test_code_fingerprint_is_stable_and_follows_the_code(tmp_path, settings):
+    for name in ("deals/api/views.py", "reexapi/settings.py", "pyproject.toml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"# {name}\n")
+    settings.BASE_DIR = tmp_path
+
+    def fingerprint():
+        caching.code_fingerprint_get.cache_clear()
+        return caching.code_fingerprint_get()
+
+    try:
+        first = fingerprint()
+        assert fingerprint() == first
+        (tmp_path / "deals/api/views.py").write_text("# changed\n")
+        assert fingerprint() != first
+    finally:
+        caching.code_fingerprint_get.cache_clear()
 
 
 @pytest.mark.django_db
