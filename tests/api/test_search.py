@@ -141,3 +141,22 @@ def test_relevance_ties_are_broken_by_slug(client):
     for slug in ("tie-b", "tie-c", "tie-a"):
         DealFactory(slug=slug, title="Graphite offtake", announced_date=datetime.date(2025, 9, 1))
     assert found(client, "deals", "graphite") == ["tie-a", "tie-b", "tie-c"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "q", ["²", "中文 text", "naïve", "e\u0301", "ﬁre", "Straße", "x" * 200, "a b c d e f g h i j", "3e5"]
+)
+def test_unusual_queries_never_fail(client, q):
+    """Odd but valid queries (superscripts, CJK, combining marks, ligatures) are 200 on both databases."""
+    DealFactory(title="Straße naïve 中文 text")
+    response = client.get("/api/v1/deals/", {"q": q})
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_non_ascii_words_match_case_insensitively(client):
+    deal = DealFactory(title="Straße Örebro")
+    DealFactory(title="Other")
+    assert found(client, "deals", "straße") == [deal.slug]
+    assert found(client, "deals", "örebro") == [deal.slug]
