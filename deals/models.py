@@ -466,6 +466,7 @@ class FacilityCompany(models.Model):
     class Meta:
         ordering = ["facility__slug", "company__slug", "role"]
         verbose_name = "facility company"
+        verbose_name_plural = "facility companies"
         constraints = [
             models.UniqueConstraint(fields=["facility", "company", "role"], name="facility_company_role_unique")
         ]
