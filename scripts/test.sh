@@ -6,8 +6,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = "0" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
+  elif command -v sudo >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need Debian's Chromium at /usr/bin/chromium: run 'apt-get install chromium' as root." >&2
+    exit 1
   fi
 fi
 exec .venv/bin/python -m pytest "$@"
