@@ -636,6 +636,27 @@ class DealParty(models.Model):
         return f"{self.company} – {self.get_role_display()} – {self.deal}"
 
 
+# Bookkeeping columns a quote never supports: the database id, the slug we chose, and the timestamps.
+_EVIDENCE_UNSUPPORTABLE = frozenset({"id", "slug", "created", "updated"})
+
+
+def evidence_field_names(*, model: type[models.Model]) -> frozenset[str]:
+    """The names an evidence row may list in ``fields`` for a record of ``model``.
+
+    The model's own data fields (foreign keys such as ``parent`` included) and its forward many-to-many fields
+    (``parties``, ``commodities``…), minus the bookkeeping columns. Reverse relations (``evidence``,
+    ``party_links``…) are other records, each with evidence of its own, so they are not fields a quote supports.
+    """
+    names = {f.name for f in model._meta.concrete_fields} | {f.name for f in model._meta.many_to_many}
+    return frozenset(names - _EVIDENCE_UNSUPPORTABLE)
+
+
+def evidence_fields_unknown(*, model: type[models.Model], names) -> list[str]:
+    """The names in ``names`` that are not :func:`evidence_field_names` of ``model``, sorted; shared by
+    :meth:`Evidence.clean` and the admin's evidence inline (which checks against the parent model)."""
+    return sorted(set(names) - evidence_field_names(model=model))
+
+
 class Evidence(models.Model):
     """A verbatim quote from a source that supports one record (a deal, a company or a facility).
 
@@ -768,9 +789,7 @@ class Evidence(models.Model):
         if not isinstance(self.fields, list) or not all(isinstance(f, str) for f in self.fields):
             errors["fields"] = "Fields must be a list of field names."
         elif target:
-            model = type(self)._meta.get_field(target).related_model
-            known = {f.name for f in model._meta.get_fields()}
-            unknown = sorted(set(self.fields) - known)
+            unknown = evidence_fields_unknown(model=type(self)._meta.get_field(target).related_model, names=self.fields)
             if unknown:
                 errors["fields"] = f"Not fields of {target}: {', '.join(unknown)}."
         if errors:
