@@ -6,6 +6,8 @@ their ``ValidationError`` onto the field the editor has to fix.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
@@ -13,10 +15,19 @@ from deals import models
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 class NameListField(forms.CharField):
-    """A JSON list of names, edited as comma-separated text (``amount, parties``) instead of raw JSON."""
+    """A JSON list of names, edited as comma-separated text (``amount, parties``) instead of raw JSON.
+
+    With ``identifiers=True`` every name must look like a field name (lower-case letters, digits, underscores), so
+    text pasted in another shape (``["amount"``, ``amount; parties``) is a form error instead of a stored oddity.
+    """
+
+    def __init__(self, *args, identifiers: bool = False, **kwargs):
+        self.identifiers = identifiers
+        super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -28,6 +39,18 @@ class NameListField(forms.CharField):
             return value
         value = super().to_python(value)
         return [part.strip() for part in value.split(",") if part.strip()]
+
+    def validate(self, value):
+        super().validate(value)
+        if not self.identifiers:
+            return
+        bad = [name for name in value if not _IDENTIFIER_RE.fullmatch(name)]
+        if bad:
+            raise ValidationError(
+                "Give field names separated by commas, e.g. amount, parties; not a field name: %(names)s.",
+                code="malformed",
+                params={"names": ", ".join(repr(name) for name in bad)},
+            )
 
     def has_changed(self, initial, data):
         # Compare lists, not the list with its text form: otherwise a blank extra inline row counts as edited
@@ -140,6 +163,7 @@ class EvidenceAdminForm(forms.ModelForm):
     )
     fields = NameListField(
         required=False,
+        identifiers=True,
         help_text="Fields of the record this quote supports, comma-separated, e.g. amount, parties.",
     )
 
@@ -188,18 +212,29 @@ class EvidenceAdminForm(forms.ModelForm):
 
 
 class EvidenceInlineFormSet(forms.BaseInlineFormSet):
-    """Refuses two rows of one save that quote the same span of the same source for the same record.
+    """Checks what a row cannot check alone: field names against the record being edited, and duplicate spans.
 
-    The database's unique constraints on spans are conditional, which Django's formset check skips, and the rows
-    do not exist yet when each form is validated on its own.
+    - ``fields`` must name fields of the parent record (:func:`deals.models.evidence_fields_unknown`, the rule of
+      ``Evidence.clean()``). On an add page the parent has no id yet while the rows are validated, so the model's
+      own check does not know the target; the formset does.
+    - Two rows of one save may not quote the same span of the same source: the database's unique constraints on
+      spans are conditional, which Django's formset check skips, and the rows do not exist yet when each form is
+      validated on its own.
     """
 
     def clean(self):
         super().clean()
+        target = self.fk.name
+        parent_model = self.fk.remote_field.model
         seen: dict[tuple, int] = {}
         for index, form in enumerate(self.forms, 1):
             if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
+            names = form.cleaned_data.get("fields")
+            if isinstance(names, list) and "fields" not in form.errors:
+                unknown = models.evidence_fields_unknown(model=parent_model, names=names)
+                if unknown:
+                    form.add_error("fields", f"Not fields of {target}: {', '.join(unknown)}.")
             if form.errors or form.instance.start is None:
                 continue
             key = (form.cleaned_data.get("source"), form.instance.start, form.instance.end)

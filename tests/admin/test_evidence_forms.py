@@ -300,3 +300,52 @@ def test_link_rows_and_names_that_already_exist_are_form_errors(editor_client, d
     assert response.status_code == 200
     assert "already exists" in str(response.context["adminform"].form.errors["name"])
     assert models.DealParty.objects.count() == 2 and models.Commodity.objects.count() == 1
+
+
+MALFORMED = "Give field names separated by commas, e.g. amount, parties; not a field name: "
+
+
+def _add_page_post(target, source, fields):
+    """An add page of a deal, company or facility with one valid quote whose ``fields`` text is given."""
+    evidence_row = {"source": source.pk, "quote": "Acme Magnets said", "fields": fields, "occurrence": "", "note": ""}
+    if target == "deal":
+        data = {"slug": "new-deal", "title": "New deal", "deal_type": "offtake", "status": "signed", "summary": ""}
+        data.update(inline_data("party_links", [{"company": models.Company.objects.first().pk, "role": "buyer"}]))
+    elif target == "company":
+        data = {"slug": "new-co", "name": "New Co", "kind": "company", "aliases": ""}
+        data.update(inline_data("facility_links", []))
+    else:
+        data = {"slug": "new-plant", "name": "New plant", "kind": "magnet", "status": "planned", "country": "US"}
+        data.update(inline_data("company_links", []))
+    data.update(inline_data("evidence", [evidence_row]))
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("target", "good"),
+    [("deal", "amount, parties"), ("company", "name, aliases, parent"), ("facility", "capacity_amount, companies")],
+)
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("bogus, nonsense", "Not fields of {target}: bogus, nonsense."),
+        ("evidence, id", "Not fields of {target}: evidence, id."),
+        ('["x"', MALFORMED + "'[\"x\"'."),
+        ("amount; parties", MALFORMED + "'amount; parties'."),
+    ],
+)
+def test_inline_evidence_on_an_add_page_checks_field_names(editor_client, dataset, target, good, bad, message):
+    model = {"deal": models.Deal, "company": models.Company, "facility": models.Facility}[target]
+    url = reverse(f"admin:deals_{target}_add")
+    before = (model.objects.count(), models.Evidence.objects.count())
+    response = editor_client.post(url, _add_page_post(target, dataset["source"], bad))
+    assert response.status_code == 200
+    formset = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "evidence"][0].formset
+    assert formset.errors[0]["fields"] == [message.format(target=target)]
+    assert (model.objects.count(), models.Evidence.objects.count()) == before
+    response = editor_client.post(url, _add_page_post(target, dataset["source"], good))
+    assert response.status_code == 302
+    evidence = models.Evidence.objects.get(**{f"{target}__slug__startswith": "new-"})
+    assert evidence.fields == [name.strip() for name in good.split(",")]
+    evidence.full_clean()
