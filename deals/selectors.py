@@ -9,9 +9,13 @@ Search (:func:`search_terms`, ``<entity>_search``) has one set of matching seman
 - the query is split into *terms*: maximal runs of letters and digits (anything else separates terms);
 - a record matches when **every** term equals, case-insensitively, a whole *word* of at least one of the
   record's searched fields (no stemming, no prefixes: ``magnet`` does not match ``magnets``);
-- PostgreSQL does this with full-text search (``to_tsvector('simple', …)``, ``to_tsquery`` with the terms
-  AND-ed) and ranks the matches with ``ts_rank`` (title/name weigh most, then summaries/descriptions, then
-  evidence quotes); SQLite uses case-insensitive whole-word regular expressions and does not rank.
+- PostgreSQL does this with full-text search and ranks the matches with ``ts_rank`` (title/name weigh most,
+  then summaries/descriptions, then evidence quotes). Its text parser has word rules of its own (it keeps
+  ``U.S.`` as one token ``u.s`` and ``3.5`` as one number), so every searched text first has each run of
+  non-alphanumerics replaced by a space (``regexp_replace(…, '[^[:alnum:]]+', ' ', 'g')``): what reaches
+  ``to_tsvector('simple', …)`` is exactly the words of the rule above, and the query is the same terms AND-ed;
+- SQLite uses case-insensitive whole-word regular expressions (Python's ``re``) and does not rank. Aliases are
+  matched item by item through ``json_each``, because SQLite stores non-ASCII characters of JSON \\u-escaped.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -32,7 +38,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from deals.models import (
     Commodity,
@@ -45,7 +51,8 @@ from deals.models import (
     Source,
 )
 
-# A search term is a run of letters and digits; the same definition the PostgreSQL parser uses for words.
+# A search term is a run of letters and digits (Unicode); anything else separates terms. PostgreSQL gets the same
+# words because _words() turns every other run of characters into a space before its parser sees the text.
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
 # The most terms one query may AND together; more is almost certainly not a human query.
 SEARCH_MAX_TERMS = 10
@@ -72,6 +79,53 @@ def _count_subquery(queryset: QuerySet, *, column: str, distinct: str | None = N
     count = Count(distinct, distinct=True) if distinct else Count("*")
     counted = queryset.order_by().values(column).annotate(n=count).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _words(expression) -> Func:
+    """PostgreSQL: ``expression`` with every run of non-alphanumeric characters replaced by one space.
+
+    The full-text parser would otherwise keep ``U.S.``, ``3.5``, ``example.org`` or ``e-mail`` as tokens of their
+    own, which SQLite's rule (and the query's terms) split into words; see the module docstring.
+    """
+    return Func(
+        expression,
+        Value("[^[:alnum:]]+"),
+        Value(" "),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )
+
+
+class _JsonArrayText(Func):
+    """PostgreSQL: the string items of a JSON array column joined by spaces (the aliases' text, unescaped);
+    empty for anything that is not an array."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            "COALESCE((SELECT string_agg(item, ' ') FROM jsonb_array_elements_text("
+            f"CASE WHEN jsonb_typeof({sql}) = 'array' THEN {sql} ELSE '[]'::jsonb END) AS item), '')",
+            (*params, *params),
+        )
+
+
+class _JsonArrayItemMatches(Func):
+    """SQLite: true when an item of a JSON array column matches a regular expression.
+
+    ``json_each`` yields the decoded items; the stored JSON text cannot be searched directly because SQLite keeps
+    non-ASCII characters \\u-escaped there (``Société`` is stored as ``Soci\\u00e9t\\u00e9``).
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        pattern_sql, pattern_params = compiler.compile(self.source_expressions[1])
+        sql = f"EXISTS (SELECT 1 FROM json_each({column_sql}) AS item WHERE item.value REGEXP {pattern_sql})"
+        return sql, (*column_params, *pattern_params)
 
 
 def _evidence_quotes(*, target: str):
@@ -121,15 +175,15 @@ def _search_postgresql(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str
         vector = part if vector is None else vector + part
 
     for name in spec.fields_a:
-        add(name, "A")
+        add(_words(F(name)), "A")
     for name in spec.json_fields_a:
-        add(Cast(name, TextField()), "A")
+        add(_words(_JsonArrayText(F(name))), "A")
     for name in spec.fields_b:
-        add(name, "B")
+        add(_words(F(name)), "B")
     if spec.evidence_target:
-        add(_evidence_quotes(target=spec.evidence_target), "C")
+        add(_words(_evidence_quotes(target=spec.evidence_target)), "C")
     if spec.evidence_source:
-        add(_evidence_quotes(target="source"), "C")
+        add(_words(_evidence_quotes(target="source")), "C")
     # The terms contain letters and digits only, so the raw tsquery "a & b" cannot be malformed.
     query = SearchQuery(" & ".join(terms), search_type="raw", config="simple")
     return (
@@ -142,7 +196,6 @@ def _search_postgresql(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str
 
 def _search_fallback(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str]) -> QuerySet:
     """Whole-word, case-insensitive matching with Python regular expressions (SQLite's REGEXP)."""
-    model = queryset.model
     for term in terms:
         # Python's re (SQLite's REGEXP): the term, not preceded or followed by a letter or digit.
         pattern = r"(?<![^\W_])" + re.escape(term) + r"(?![^\W_])"
@@ -150,10 +203,7 @@ def _search_fallback(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str])
         for name in (*spec.fields_a, *spec.fields_b):
             match |= Q(**{f"{name}__iregex": pattern})
         for name in spec.json_fields_a:
-            # Stored JSON text; non-ASCII aliases are stored \u-escaped on SQLite, see docs/api.md.
-            match |= Q(
-                pk__in=model.objects.alias(_json=Cast(name, TextField())).filter(_json__iregex=pattern).values("pk")
-            )
+            match |= Q(_JsonArrayItemMatches(F(name), Value("(?i)" + pattern)))
         if spec.evidence_target:
             match |= Q(pk__in=Evidence.objects.filter(quote__iregex=pattern).values(f"{spec.evidence_target}_id"))
         if spec.evidence_source:

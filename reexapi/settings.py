@@ -165,9 +165,11 @@ combine with AND. Dates are `YYYY-MM-DD` and inclusive.
 
 **Search.** `q` splits into terms (runs of letters and digits; everything else separates terms). A record
 matches when every term equals, case-insensitively, a whole word of one of the searched fields (names, titles,
-summaries or descriptions, aliases, evidence quotes). No stemming, no prefix matching. On PostgreSQL this is
-full-text search (`simple` configuration) ranked by relevance when no `ordering` is given; on SQLite the same
-matching is done with whole-word regular expressions and results keep the default order.
+summaries or descriptions, aliases, evidence quotes). No stemming, no prefix matching. Punctuation always
+separates words, in the query and in the text alike: `U.S.` is the two terms `u` and `s`, `3.5` is `3` and `5`.
+On PostgreSQL this is full-text search (`simple` configuration, on the text with punctuation turned into spaces)
+ranked by relevance when no `ordering` is given; on SQLite the same matching is done with whole-word regular
+expressions and results keep the default order. Both databases give the same matches.
 
 **Ordering.** `ordering` takes comma-separated fields, `-` for descending; ties are always broken by slug and
 missing values sort last.
@@ -229,3 +231,8 @@ CORS_EXPOSE_HEADERS = ["ETag"]
 
 # --- History (django-simple-history) -----------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = False
+
+# Editors paste article texts of up to 5 MB (deals.forms.MAX_UPLOAD_BYTES) into the "Add source" form; Django's
+# 2.5 MB default for non-file request data would answer such a paste with a bare 400 page before the form could
+# say anything. 6 MiB leaves room for the form's other fields; above it Django still refuses the request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024

@@ -160,3 +160,57 @@ def test_non_ascii_words_match_case_insensitively(client):
     DealFactory(title="Other")
     assert found(client, "deals", "straße") == [deal.slug]
     assert found(client, "deals", "örebro") == [deal.slug]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("alias", "q"),
+    [("Société Générale", "société"), ("北方稀土", "北方稀土"), ("ÉCOLE des Mines", "école"), ("École", "ÉCOLE")],
+)
+def test_non_ascii_aliases_are_found_on_both_databases(client, alias, q):
+    """SQLite stores non-ASCII JSON \\u-escaped: aliases are matched item by item, not in the stored text."""
+    company = CompanyFactory(name="Plain name", aliases=["Other", alias])
+    CompanyFactory(name="Unrelated", aliases=["Société"[:4]])
+    assert found(client, "companies", q) == [company.slug]
+
+
+@pytest.mark.django_db
+def test_alias_words_do_not_run_across_items(client):
+    company = CompanyFactory(name="Plain", aliases=["Rare", "Earth Co"])
+    assert found(client, "companies", "rare earth") == [company.slug]
+    assert found(client, "companies", "rareearth") == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("U.S.", ["abbrev", "spaced"]),
+        ("u s", ["abbrev", "spaced"]),
+        ("us", ["plain-us"]),
+        ("3.5", ["decimal", "digits"]),
+        ("3", ["decimal", "digits"]),
+        ("35", []),
+        ("example", ["host"]),
+        ("example.org", ["host"]),
+    ],
+)
+def test_punctuated_tokens_split_the_same_way_on_both_databases(client, q, expected):
+    """PostgreSQL's parser keeps "U.S.", "3.5" and host names whole; both databases split them into words."""
+    DealFactory(slug="abbrev", title="U.S. magnet offtake")
+    DealFactory(slug="spaced", title="Offtake", summary="A deal with u s partners.")
+    DealFactory(slug="plain-us", title="Offtake for us")
+    DealFactory(slug="decimal", title="A 3.5 billion loan")
+    DealFactory(slug="digits", title="Loan", summary="Phase 3 of 5.")
+    DealFactory(slug="host", title="Grant", summary="See example.org for details.")
+    assert sorted(found(client, "deals", q)) == expected
+
+
+@pytest.mark.django_db
+def test_punctuated_alias_and_quote_split_the_same_way(client):
+    company = CompanyFactory(name="Plain", aliases=["U.S. DoD"])
+    other = CompanyFactory(name="Other")
+    quote_for("company", other, "Capacity of 3.5 kt.")
+    assert found(client, "companies", "U.S.") == [company.slug]
+    assert found(client, "companies", "dod") == [company.slug]
+    assert found(client, "companies", "3.5") == [other.slug]
