@@ -66,6 +66,54 @@ def _date_precision_clean(date, precision, field: str) -> dict[str, str]:
     return errors
 
 
+def _choices_constraint(
+    prefix: str, field: str, choices: type[models.TextChoices], *, blank: bool = False
+) -> models.CheckConstraint:
+    """The database refuses a value outside ``choices`` (and "" unless the field may be blank).
+
+    Choices are otherwise checked only by ``full_clean()``; a bare ``save()``, ``update()`` or SQL write would
+    store any string.
+    """
+    condition = Q(**{f"{field}__in": choices.values})
+    allowed = ", ".join(choices.values)
+    if blank:
+        condition |= Q(**{field: ""})
+        allowed += " or empty"
+    return models.CheckConstraint(
+        condition=condition,
+        name=f"{prefix}_{field}_valid",
+        violation_error_message=f"{field} must be one of: {allowed}.",
+    )
+
+
+def _needs_figure_constraint(prefix: str, field: str, figure: str) -> models.CheckConstraint:
+    """A qualifier, period or currency describes a figure, so it stays empty when the figure is not stated."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{figure}__isnull": False}) | Q(**{field: ""}),
+        name=f"{prefix}_{field}_needs_{figure}",
+        violation_error_message=f"{field} needs {figure}: leave it empty when no figure is stated.",
+    )
+
+
+def _parent_chain_loops(instance: models.Model) -> bool:
+    """Whether following ``parent`` up from ``instance`` comes back to it (a cycle through the stored rows).
+
+    Only a saved row can be on a cycle: nothing can point at a row that does not exist yet. A loop elsewhere in
+    the stored chain (one that does not pass through ``instance``) ends the walk rather than spinning forever.
+    """
+    if instance.pk is None:
+        return False
+    model = type(instance)
+    seen: set = set()
+    parent_id = instance.parent_id
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == instance.pk:
+            return True
+        seen.add(parent_id)
+        parent_id = model._default_manager.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return False
+
+
 class SlugModel(models.Model):
     """Abstract base: a stable slug (natural key) and timestamps."""
 
@@ -116,8 +164,15 @@ class Commodity(SlugModel):
         ordering = ["name"]
         verbose_name_plural = "commodities"
 
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints = [_choices_constraint("commodity", "kind", Kind)]
+
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.parent_id is not None and (self.parent_id == self.pk or _parent_chain_loops(self)):
+            raise ValidationError({"parent": "The parent chain loops back to this commodity; choose a broader one."})
 
 
 class SupplyChainStage(SlugModel):
@@ -139,6 +194,9 @@ class SupplyChainStage(SlugModel):
     class Meta:
         ordering = ["position"]
 
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints = [_choices_constraint("stage", "segment", Segment)]
+
     def __str__(self):
         return self.name
 
@@ -154,11 +212,21 @@ class Source(SlugModel):
         PRESS_RELEASE = "press_release", "Press release"
         FILING = "filing", "Regulatory filing or official document"
 
-    title = models.CharField(max_length=300, help_text="Title of the document as published.")
+    title = models.CharField(
+        max_length=300,
+        help_text=(
+            "Title of the document as published; where it has no headline, an editors' description in square "
+            "brackets, e.g. '[Untitled] Rare earth update …'."
+        ),
+    )
     publisher = models.CharField(
         max_length=200, blank=True, help_text="Who published it; empty if the document does not say."
     )
-    author = models.CharField(max_length=200, blank=True, help_text="Byline as printed; empty if none.")
+    author = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The byline's names, spelled out where the document runs words together; empty if none.",
+    )
     published_date = models.DateField(null=True, blank=True, help_text="Publication date, as stated in the document.")
     published_date_precision = models.CharField(
         max_length=5,
@@ -190,7 +258,13 @@ class Source(SlugModel):
 
     class Meta:
         ordering = ["slug"]
-        constraints = [_date_precision_constraint("source", "published_date", "published_date_precision")]
+        constraints = [
+            _date_precision_constraint("source", "published_date", "published_date_precision"),
+            _choices_constraint("source", "published_date_precision", DatePrecision, blank=True),
+        ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [_choices_constraint("source", "kind", Kind)]
 
     def __str__(self):
         return self.title
@@ -242,6 +316,9 @@ class Company(SlugModel):
             ),
         ]
 
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [_choices_constraint("company", "kind", Kind)]
+
     def __str__(self):
         return self.name
 
@@ -250,6 +327,8 @@ class Company(SlugModel):
             raise ValidationError({"aliases": "Aliases must be a list of non-empty strings."})
         if self.parent_id is not None and self.parent_id == self.pk:
             raise ValidationError({"parent": "An organisation cannot be its own parent."})
+        if _parent_chain_loops(self):
+            raise ValidationError({"parent": "The parent chain loops back to this organisation."})
 
 
 class Facility(SlugModel):
@@ -424,7 +503,24 @@ class Facility(SlugModel):
                 violation_error_message="The USD investment must be non-negative.",
             ),
             _date_precision_constraint("facility", "planned_start", "planned_start_precision"),
+            _needs_figure_constraint("facility", "capacity_period", "capacity_amount"),
+            _needs_figure_constraint("facility", "capacity_qualifier", "capacity_amount"),
+            _needs_figure_constraint("facility", "jobs_qualifier", "jobs"),
+            _needs_figure_constraint("facility", "investment_qualifier", "investment_amount"),
+            _needs_figure_constraint("facility", "investment_currency", "investment_amount"),
+            _choices_constraint("facility", "capacity_qualifier", ValueQualifier, blank=True),
+            _choices_constraint("facility", "planned_start_precision", DatePrecision, blank=True),
+            _choices_constraint("facility", "jobs_qualifier", ValueQualifier, blank=True),
+            _choices_constraint("facility", "investment_qualifier", ValueQualifier, blank=True),
         ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [
+        _choices_constraint("facility", "kind", Kind),
+        _choices_constraint("facility", "status", Status),
+        _choices_constraint("facility", "location_precision", LocationPrecision, blank=True),
+        _choices_constraint("facility", "capacity_period", CapacityPeriod, blank=True),
+    ]
 
     def __str__(self):
         return self.name
@@ -468,8 +564,11 @@ class FacilityCompany(models.Model):
         verbose_name = "facility company"
         verbose_name_plural = "facility companies"
         constraints = [
-            models.UniqueConstraint(fields=["facility", "company", "role"], name="facility_company_role_unique")
+            models.UniqueConstraint(fields=["facility", "company", "role"], name="facility_company_role_unique"),
         ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [_choices_constraint("facility_company", "role", Role)]
 
     def __str__(self):
         return f"{self.company} – {self.get_role_display()} – {self.facility}"
@@ -497,6 +596,7 @@ class Deal(SlugModel):
         SIGNED = "signed", "Signed (binding)"
         CLOSED = "closed", "Closed or completed"
         TERMINATED = "terminated", "Terminated or lapsed"
+        UNKNOWN = "unknown", "Not stated"
 
     title = models.CharField(
         max_length=300, help_text="Short descriptive title, e.g. 'Group14 Technologies raises $463M led by SK Inc.'."
@@ -505,7 +605,10 @@ class Deal(SlugModel):
     status = models.CharField(
         max_length=20,
         choices=Status.choices,
-        help_text="Commitment status: non-binding versus signed, closed or terminated.",
+        help_text=(
+            "Commitment status: non-binding versus signed, closed or terminated; 'unknown' where the sources do "
+            "not state it."
+        ),
     )
     announced_date = models.DateField(
         null=True, blank=True, help_text="When the deal was announced, first day of the stated period."
@@ -581,7 +684,13 @@ class Deal(SlugModel):
                 violation_error_message="A value qualifier needs an amount.",
             ),
             _date_precision_constraint("deal", "announced_date", "announced_date_precision"),
+            _needs_figure_constraint("deal", "currency", "amount"),
+            _choices_constraint("deal", "announced_date_precision", DatePrecision, blank=True),
+            _choices_constraint("deal", "value_qualifier", ValueQualifier, blank=True),
         ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [_choices_constraint("deal", "deal_type", Type), _choices_constraint("deal", "status", Status)]
 
     def __str__(self):
         return self.title
@@ -630,7 +739,12 @@ class DealParty(models.Model):
         ordering = ["deal__slug", "role", "company__slug"]
         verbose_name = "deal party"
         verbose_name_plural = "deal parties"
-        constraints = [models.UniqueConstraint(fields=["deal", "company", "role"], name="deal_party_role_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "company", "role"], name="deal_party_role_unique"),
+        ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [_choices_constraint("deal_party", "role", Role)]
 
     def __str__(self):
         return f"{self.company} – {self.get_role_display()} – {self.deal}"

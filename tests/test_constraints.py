@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalChanges
 
 from deals.models import (
@@ -319,7 +320,7 @@ CASES: dict[str, Case] = {
         ),
         violations=(
             lambda: DealFactory(amount=None, currency="", amount_usd=None, value_qualifier="approximate"),
-            lambda: _update(DealFactory(value_qualifier="up_to"), amount=None),
+            lambda: _update(DealFactory(value_qualifier="up_to"), amount=None, currency=""),
         ),
         mentions=_check("deal_qualifier_needs_amount"),
     ),
@@ -405,7 +406,132 @@ CASES: dict[str, Case] = {
         violations=(lambda: _duplicate_span("facility"),),
         mentions=_unique("evidence_unique_facility_span", "deals_evidence", "facility_id"),
     ),
+    # --- A qualifier, period or currency needs its figure ---------------------------------------------------------
+    "facility_capacity_period_needs_capacity_amount": Case(
+        valid=lambda: (
+            FacilityFactory(capacity_amount=Decimal("3000"), capacity_unit="tonnes", capacity_period="year"),
+            FacilityFactory(capacity_amount=None, capacity_period=""),
+        ),
+        violations=(
+            lambda: FacilityFactory(capacity_amount=None, capacity_period="year"),
+            lambda: _update(
+                FacilityFactory(capacity_amount=Decimal("3000"), capacity_unit="tonnes", capacity_period="year"),
+                capacity_amount=None,
+            ),
+        ),
+        mentions=_check("facility_capacity_period_needs_capacity_amount"),
+    ),
+    "facility_capacity_qualifier_needs_capacity_amount": Case(
+        valid=lambda: FacilityFactory(
+            capacity_amount=Decimal("3000"), capacity_unit="tonnes", capacity_period="year", capacity_qualifier="exact"
+        ),
+        violations=(lambda: FacilityFactory(capacity_amount=None, capacity_qualifier="approximate"),),
+        mentions=_check("facility_capacity_qualifier_needs_capacity_amount"),
+    ),
+    "facility_jobs_qualifier_needs_jobs": Case(
+        valid=lambda: (
+            FacilityFactory(jobs=500, jobs_qualifier="at_least"),
+            FacilityFactory(jobs=0, jobs_qualifier=""),
+        ),
+        violations=(
+            lambda: FacilityFactory(jobs=None, jobs_qualifier="at_least"),
+            lambda: _update(FacilityFactory(jobs=500, jobs_qualifier="at_least"), jobs=None),
+        ),
+        mentions=_check("facility_jobs_qualifier_needs_jobs"),
+    ),
+    "facility_investment_qualifier_needs_investment_amount": Case(
+        valid=lambda: FacilityFactory(
+            investment_amount=Decimal("223000000"), investment_currency="USD", investment_qualifier="exact"
+        ),
+        violations=(lambda: FacilityFactory(investment_amount=None, investment_qualifier="up_to"),),
+        mentions=_check("facility_investment_qualifier_needs_investment_amount"),
+    ),
+    "facility_investment_currency_needs_investment_amount": Case(
+        valid=lambda: FacilityFactory(investment_amount=None, investment_currency=""),
+        violations=(
+            lambda: FacilityFactory(investment_amount=None, investment_currency="USD"),
+            lambda: _update(
+                FacilityFactory(investment_amount=Decimal("1"), investment_currency="USD"), investment_amount=None
+            ),
+        ),
+        mentions=_check("facility_investment_currency_needs_investment_amount"),
+    ),
+    "deal_currency_needs_amount": Case(
+        valid=lambda: DealFactory(amount=None, currency="", amount_usd=None, value_qualifier=""),
+        violations=(
+            lambda: DealFactory(amount=None, currency="USD", amount_usd=None, value_qualifier=""),
+            lambda: _update(DealFactory(value_qualifier=""), amount=None),
+        ),
+        mentions=_check("deal_currency_needs_amount"),
+    ),
 }
+
+
+# --- Choice fields: the database refuses a value outside the field's choices ----------------------------------------
+
+# How each model's constraints are prefixed, and a row of it with every figure stated, so that any choice (a
+# period, a qualifier, a precision) may be written to it without breaking another rule.
+_CHOICE_ROWS: dict[type[models.Model], tuple[str, Callable[[], models.Model]]] = {
+    Commodity: ("commodity", CommodityFactory),
+    SupplyChainStage: ("stage", _new_stage),
+    Source: ("source", SourceFactory),
+    Company: ("company", CompanyFactory),
+    Facility: (
+        "facility",
+        lambda: FacilityFactory(
+            capacity_amount=Decimal("3000"),
+            capacity_unit="tonnes",
+            capacity_period="year",
+            jobs=500,
+            investment_amount=Decimal("223000000"),
+            investment_currency="USD",
+            planned_start=datetime.date(2027, 1, 1),
+            planned_start_precision="year",
+        ),
+    ),
+    FacilityCompany: ("facility_company", FacilityCompanyFactory),
+    Deal: ("deal", DealFactory),
+    DealParty: ("deal_party", DealPartyFactory),
+}
+# A precision is empty only together with its date (see the *_precision_together constraints).
+_PRECISION_DATES = {
+    "published_date_precision": "published_date",
+    "planned_start_precision": "planned_start",
+    "announced_date_precision": "announced_date",
+}
+# Short enough for the narrowest choice column (varchar(5)), so PostgreSQL reports the CHECK, not the length.
+_NOT_A_CHOICE = "zzz"
+
+
+def _write_every_choice(model: type[models.Model], field: models.Field) -> None:
+    row = _CHOICE_ROWS[model][1]()
+    for value, _label in field.choices:
+        _update(row, **{field.name: value})
+    if field.blank:
+        companion = {_PRECISION_DATES[field.name]: None} if field.name in _PRECISION_DATES else {}
+        _update(row, **{field.name: ""}, **companion)
+
+
+def _choice_cases() -> dict[str, Case]:
+    """One case per choice field: every choice (and "" where the field may be blank) is accepted, others refused."""
+    cases: dict[str, Case] = {}
+    for model, (prefix, build) in _CHOICE_ROWS.items():
+        for field in model._meta.local_fields:
+            if not field.choices or isinstance(field, CountryField):
+                continue
+            name = f"{prefix}_{field.name}_valid"
+            violations = [lambda build=build, f=field.name: _update(build(), **{f: _NOT_A_CHOICE})]
+            if not field.blank:
+                violations.append(lambda build=build, f=field.name: _update(build(), **{f: ""}))
+            cases[name] = Case(
+                valid=lambda model=model, field=field: _write_every_choice(model, field),
+                violations=tuple(violations),
+                mentions=_check(name),
+            )
+    return cases
+
+
+CASES.update(_choice_cases())
 
 
 # Django gives these column types a CHECK (column >= 0) of their own on every database.
@@ -441,6 +567,23 @@ def test_constraint_enumeration_sees_the_known_rules():
     keys = _constraint_keys()
     assert {"evidence_exactly_one_target", "Deal.slug:unique", "Facility.jobs:nonnegative"} <= keys
     assert len(keys) >= 30
+    # Every choice field of every model is covered, and its case is the generated one.
+    choice_fields = [
+        (m, f) for m in _dataset_models() for f in m._meta.local_fields if f.choices and not isinstance(f, CountryField)
+    ]
+    assert len(choice_fields) == 19
+    assert {f"{_CHOICE_ROWS[m][0]}_{f.name}_valid" for m, f in choice_fields} <= keys
+
+
+def test_choice_constraints_name_the_field_and_the_allowed_values():
+    constraint = next(c for c in Deal._meta.constraints if c.name == "deal_status_valid")
+    assert constraint.violation_error_message == (
+        "status must be one of: announced, non_binding, signed, closed, terminated, unknown."
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Company.objects.create(slug="bad-kind", name="Bad kind", kind="not-a-kind")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DealFactory(deal_type="zzz", status="qqq")
 
 
 def test_every_check_constraint_has_its_own_message():

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from deals.models import Company, DatePrecision, Deal, DealParty, Evidence, Facility, FacilityCompany, Source
+from deals.models import Commodity, Company, DatePrecision, Deal, DealParty, Evidence, Facility, FacilityCompany, Source
 from tests.factories import (
+    CommodityFactory,
     CompanyFactory,
     DealFactory,
     DealPartyFactory,
@@ -406,6 +407,47 @@ def test_company_may_have_another_company_as_parent():
     agency = CompanyFactory(kind=Company.Kind.AGENCY, name="U.S. Department of Defense")
     agency.parent = CompanyFactory(kind=Company.Kind.GOVERNMENT, name="United States government")
     agency.full_clean()
+
+
+def test_company_parent_cycle_is_refused():
+    # United States government → U.S. Department of Defense → United States government.
+    government = CompanyFactory(kind=Company.Kind.GOVERNMENT, name="United States government")
+    agency = CompanyFactory(kind=Company.Kind.AGENCY, name="U.S. Department of Defense", parent=government)
+    government.parent = agency
+    assert _errors(government, method="full_clean") == {"parent": ["The parent chain loops back to this organisation."]}
+
+
+def test_company_longer_parent_cycle_is_refused_and_a_chain_is_clean():
+    a = CompanyFactory()
+    b = CompanyFactory(parent=a)
+    c = CompanyFactory(parent=b)
+    c.full_clean()  # a chain without a loop
+    a.parent = c
+    assert _errors(a) == {"parent": ["The parent chain loops back to this organisation."]}
+
+
+def test_company_clean_stops_at_a_stored_loop_it_is_not_part_of():
+    # A loop already in the database (written past clean()) must not make clean() of a row above it spin.
+    a, b = CompanyFactory(), CompanyFactory()
+    Company.objects.filter(pk=a.pk).update(parent=b)
+    Company.objects.filter(pk=b.pk).update(parent=a)
+    CompanyFactory(parent=a).full_clean()
+
+
+def test_commodity_cannot_be_its_own_parent():
+    commodity = CommodityFactory()
+    commodity.parent = commodity
+    assert _errors(commodity, method="full_clean") == {
+        "parent": ["The parent chain loops back to this commodity; choose a broader one."]
+    }
+
+
+def test_commodity_parent_cycle_is_refused():
+    group = CommodityFactory(kind=Commodity.Kind.GROUP, name="Rare earth elements")
+    element = CommodityFactory(kind=Commodity.Kind.ELEMENT, name="Dysprosium", parent=group)
+    element.full_clean()
+    group.parent = element
+    assert _errors(group) == {"parent": ["The parent chain loops back to this commodity; choose a broader one."]}
 
 
 def test_full_clean_reports_an_empty_company_name_on_the_field():
