@@ -9,6 +9,7 @@ the same texts and quotes.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -22,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from deals import models
 from deals.services import PreparedText, evidence_locate, source_text_prepare
-from deals.text import QuoteAmbiguous, QuoteError, QuoteLocation, quote_fold, text_normalise
+from deals.text import QuoteAmbiguous, QuoteError, QuoteLocation, quote_spans
 
 EDITORS_GROUP = "Editors"
 
@@ -93,19 +94,36 @@ def editor_create(*, username: str, email: str = "", password: str | None = None
     return user
 
 
+# C0 control characters other than tab, line feed and carriage return. NUL cannot be stored at all in a PostgreSQL
+# text column, and the others are binary debris (a PDF or word-processor file saved with a .txt name), not article
+# text; white-space normalisation would fold some of them (form feed, vertical tab) and keep the rest invisibly.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def source_upload_prepare(*, raw: bytes, exclude_pk: int | None = None) -> PreparedText:
     """Normalise a pasted or uploaded document like the loader does, and refuse what cannot be stored.
 
-    Raises ``ValidationError`` (with a message an editor can act on) when the bytes are not UTF-8, when the text
-    is empty after normalisation, or when a source with the same raw digest already exists.
+    Raises ``ValidationError`` (with a message an editor can act on) when the bytes are not UTF-8, when they contain
+    a C0 control character other than tab, line feed or carriage return (NUL included), when the text is empty
+    after normalisation, or when a source with the same raw digest already exists.
     """
     try:
-        prepared = source_text_prepare(raw=raw)
+        decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationError(
             f"The file is not UTF-8 text (byte {exc.start} cannot be decoded). Save it as UTF-8 and upload it again.",
             code="not_utf8",
         ) from exc
+    control = _CONTROL_RE.search(decoded)
+    if control is not None:
+        line = decoded.count("\n", 0, control.start()) + 1
+        column = control.start() - (decoded.rfind("\n", 0, control.start()) + 1) + 1
+        raise ValidationError(
+            f"The text contains the control character U+{ord(control.group()):04X} at line {line}, column {column}; "
+            "only tabs and line breaks are allowed. Save the article as plain text and try again.",
+            code="control_character",
+        )
+    prepared = source_text_prepare(raw=raw)
     if not prepared.text:
         raise ValidationError("The document is empty.", code="empty")
     duplicate = models.Source.objects.filter(raw_sha256=prepared.raw_sha256).exclude(pk=exclude_pk).first()
@@ -139,13 +157,8 @@ def evidence_occurrence(*, evidence: models.Evidence) -> int:
 
     Exports carry it, so that an exported batch imports again even when its quotes occur more than once.
     """
-    needle = quote_fold(text_normalise(evidence.quote))
-    haystack = quote_fold(evidence.source.text)
-    count, pos = 0, haystack.find(needle)
-    while pos != -1 and pos <= evidence.start:
-        count += 1
-        pos = haystack.find(needle, pos + 1)
-    return max(count, 1)
+    spans = quote_spans(text=evidence.source.text, quote=evidence.quote)
+    return max(sum(1 for start, _ in spans if start <= evidence.start), 1)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from deals import models
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# One limit for pasted and uploaded texts. settings.DATA_UPLOAD_MAX_MEMORY_SIZE (6 MiB) sits above it, so that a
+# paste over the limit reaches this form and gets a message instead of Django's bare 400 page.
+MAX_UPLOAD_MB = 5
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -69,11 +72,12 @@ class SourceAdminForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 16, "cols": 100}),
-        help_text="Paste the article's full text here, or upload the file below (not both).",
+        help_text=f"Paste the article's full text here (at most {MAX_UPLOAD_MB} MB), or upload the file below "
+        "(not both).",
     )
     upload = forms.FileField(
         required=False,
-        help_text="A UTF-8 text file of the article, exactly as received.",
+        help_text=f"A UTF-8 text file of the article, exactly as received (at most {MAX_UPLOAD_MB} MB).",
     )
 
     class Meta:
@@ -101,13 +105,16 @@ class SourceAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             return cleaned
+        if "pasted_text" in self.errors or "upload" in self.errors:
+            # The input itself was refused (e.g. Django's own "Null characters are not allowed."); say only that.
+            return cleaned
         pasted = cleaned.get("pasted_text") or ""
         upload = cleaned.get("upload")
         if pasted.strip() and upload:
             raise ValidationError({"upload": "Paste the text or upload a file, not both."})
         if upload:
             if upload.size > MAX_UPLOAD_BYTES:
-                raise ValidationError({"upload": f"The file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB."})
+                raise ValidationError({"upload": f"The file is larger than {MAX_UPLOAD_MB} MB."})
             raw = upload.read()
             target = "upload"
             if not cleaned.get("original_filename"):
@@ -115,6 +122,8 @@ class SourceAdminForm(forms.ModelForm):
         elif pasted.strip():
             raw = pasted.encode("utf-8")
             target = "pasted_text"
+            if len(raw) > MAX_UPLOAD_BYTES:
+                raise ValidationError({"pasted_text": f"The pasted text is larger than {MAX_UPLOAD_MB} MB."})
         else:
             raise ValidationError({"pasted_text": "Paste the article's text or upload its file."})
         try:
@@ -130,10 +139,13 @@ class SourceAdminForm(forms.ModelForm):
     def _get_validation_exclusions(self):
         exclusions = super()._get_validation_exclusions()
         # The digests are not form fields but are set by clean(); validating them keeps a duplicate document a
-        # form error even if another editor stored it a moment earlier.
-        exclusions.discard("raw_sha256")
-        exclusions.discard("text_sha256")
-        exclusions.discard("text")
+        # form error even if another editor stored it a moment earlier. Only once clean() has set them: when the
+        # text was refused, the input field already says why, and "This field cannot be blank." three times over
+        # would only bury that.
+        if self.instance.text:
+            exclusions.discard("raw_sha256")
+            exclusions.discard("text_sha256")
+            exclusions.discard("text")
         return exclusions
 
     def _update_errors(self, errors):

@@ -9,11 +9,13 @@ leaves correct text alone: ``text_normalise(text_normalise(x)) == text_normalise
 mojibake only has its whitespace normalised. The rules, in order, are documented in docs/provenance.md.
 
 :func:`quote_locate` finds a quote in a normalised text, forgiving the differences that copying from a
-browser introduces (straight versus curly quotes, line breaks versus spaces) without ever changing offsets.
+browser introduces (straight versus curly quotes; line breaks, paragraph breaks and spaces) without ever changing
+offsets.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -116,7 +118,15 @@ def whitespace_normalise(text: str) -> str:
 
 
 def _normalise_pass(text: str) -> str:
-    """One pass of the rules, in order: complete triples, truncated ``โ€``, C2 pairs, bare ``โ``, NFC, spaces."""
+    """One pass of the rules, in order: leading byte-order mark, complete triples, truncated ``โ€``, C2 pairs,
+    bare ``โ``, NFC, spaces.
+
+    A byte-order mark (U+FEFF) at the start is an artefact of how a file was saved, not text: editors' uploads from
+    Windows tools begin with one, and left in place it would shift every offset by one and defeat the
+    line-start rules below. It is dropped before the other rules; one that only appears at the start after white
+    space is trimmed goes in the next pass. A U+FEFF inside the text (a zero-width no-break space) is kept.
+    """
+    text = text.lstrip("\ufeff")
     text = _TRIPLE_RE.sub(lambda m: _TRIPLES[m.group(0)], text)
     text = _TRUNCATED_RDQUO_RE.sub("\u201d", text)
     text = _PAIR_RE.sub(lambda m: _PAIRS[m.group(0)], text)
@@ -131,7 +141,8 @@ _MAX_PASSES = 8
 
 
 def text_normalise(text: str) -> str:
-    """Return the canonical form of a source text: mojibake repaired, Unicode NFC, whitespace normalised.
+    """Return the canonical form of a source text: leading byte-order mark dropped, mojibake repaired, Unicode NFC,
+    whitespace normalised.
 
     Deterministic and idempotent; text with no mojibake only has its white space normalised. The rules are
     applied until nothing changes, because one repair can expose another: white-space folding turns ``ย<tab>``
@@ -208,35 +219,91 @@ class QuoteLocation:
     occurrences: int
 
 
+_SPACE_RUN_RE = re.compile(r"\s+")
+
+
+class _Collapsed:
+    """A folded text with every white-space run reduced to one space, and the way back to the original offsets.
+
+    Pasted quotes differ from the source in white space more than in anything else: a paragraph break ("\\n\\n")
+    arrives as one space or one line break, a line break as a space. Matching on collapsed copies of both sides
+    forgives that; the offsets are then mapped back, so callers only ever see offsets into the original text.
+    Each segment of the collapsed text is either a stretch copied one for one or a single space standing for a
+    whole run; ``_collapsed_starts`` and ``_original_starts`` hold where each segment begins in both texts.
+    """
+
+    def __init__(self, text: str):
+        folded = quote_fold(text)
+        pieces: list[str] = []
+        self._collapsed_starts: list[int] = []
+        self._original_starts: list[int] = []
+        position = 0  # in the collapsed text
+        last = 0  # in the original text
+        for match in _SPACE_RUN_RE.finditer(folded):
+            if match.start() > last:
+                self._collapsed_starts.append(position)
+                self._original_starts.append(last)
+                pieces.append(folded[last : match.start()])
+                position += match.start() - last
+            self._collapsed_starts.append(position)
+            self._original_starts.append(match.start())
+            pieces.append(" ")
+            position += 1
+            last = match.end()
+        if last < len(folded):
+            self._collapsed_starts.append(position)
+            self._original_starts.append(last)
+            pieces.append(folded[last:])
+        self.text = "".join(pieces)
+
+    def original(self, index: int) -> int:
+        """The original offset of the collapsed text's character at ``index`` (a run's first character)."""
+        segment = bisect.bisect_right(self._collapsed_starts, index) - 1
+        return self._original_starts[segment] + (index - self._collapsed_starts[segment])
+
+
+def quote_spans(*, text: str, quote: str) -> list[tuple[int, int]]:
+    """Every place (``start``, ``end``) in ``text`` where ``quote`` occurs, overlapping ones included, in order.
+
+    The quote is normalised like a source (mojibake, white space), both sides are folded (straight and curly
+    quotes match, see :func:`quote_fold`), and any run of white space matches any other (a paragraph break, a line
+    break and a space are the same). Each span starts and ends on a non-space character, and ``text[start:end]`` is
+    the source's own wording of the quote.
+    """
+    needle = _Collapsed(text_normalise(quote)).text.strip()
+    if not needle:
+        return []
+    haystack = _Collapsed(text)
+    spans: list[tuple[int, int]] = []
+    pos = haystack.text.find(needle)
+    while pos != -1:
+        spans.append((haystack.original(pos), haystack.original(pos + len(needle) - 1) + 1))
+        pos = haystack.text.find(needle, pos + 1)
+    return spans
+
+
 def quote_locate(*, text: str, quote: str, occurrence: int | None = None) -> QuoteLocation:
     """Find ``quote`` in the normalised ``text`` and return its offsets.
 
-    The quote is normalised like a source (mojibake, white space), and both sides are folded so that straight
-    and curly quotes, and line breaks and spaces, match each other. The returned ``quote`` is the source's own
-    text between the offsets, so ``text[start:end] == quote`` always holds.
+    The quote matches as :func:`quote_spans` describes: normalised like a source, curly and straight quotes alike,
+    and any white-space run matching any other. The returned ``quote`` is the source's own text between the
+    offsets, so ``text[start:end] == quote`` always holds.
 
     ``occurrence`` (1-based) picks one of several matches; without it an ambiguous quote is an error.
     """
-    needle = quote_fold(text_normalise(quote))
-    if not needle:
+    if not _Collapsed(text_normalise(quote)).text.strip():
         raise QuoteNotFound("The quote is empty.")
-    haystack = quote_fold(text)
-    starts: list[int] = []
-    pos = haystack.find(needle)
-    while pos != -1:
-        starts.append(pos)
-        pos = haystack.find(needle, pos + 1)
-    if not starts:
+    spans = quote_spans(text=text, quote=quote)
+    if not spans:
         raise QuoteNotFound(f"The quote does not occur in the source text: {quote[:80]!r}.")
     if occurrence is None:
-        if len(starts) > 1:
+        if len(spans) > 1:
             raise QuoteAmbiguous(
-                f"The quote occurs {len(starts)} times in the source text; choose an occurrence (1-{len(starts)}).",
-                count=len(starts),
+                f"The quote occurs {len(spans)} times in the source text; choose an occurrence (1-{len(spans)}).",
+                count=len(spans),
             )
         occurrence = 1
-    if not 1 <= occurrence <= len(starts):
-        raise QuoteNotFound(f"Occurrence {occurrence} was asked for, but the quote occurs {len(starts)} time(s).")
-    start = starts[occurrence - 1]
-    end = start + len(needle)
-    return QuoteLocation(start=start, end=end, quote=text[start:end], occurrences=len(starts))
+    if not 1 <= occurrence <= len(spans):
+        raise QuoteNotFound(f"Occurrence {occurrence} was asked for, but the quote occurs {len(spans)} time(s).")
+    start, end = spans[occurrence - 1]
+    return QuoteLocation(start=start, end=end, quote=text[start:end], occurrences=len(spans))

@@ -7,11 +7,12 @@ expects, and clean text (curly quotes, bullets, dashes, Thai, Cyrillic…) must 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from deals.text import (
@@ -471,3 +472,84 @@ def test_quote_fold_preserves_length_and_offsets():
     assert len(folded) == len(TEXT)
     assert "\n" not in folded and "“" not in folded and "’" not in folded
     assert folded.index("Beta Metals") == TEXT.index("Beta Metals")
+
+
+# --- a leading byte-order mark -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\ufeffLynas plant", "Lynas plant"),
+        ("\ufeff\ufeffLynas plant", "Lynas plant"),
+        ("\ufeff  Lynas\r\nplant", "Lynas\nplant"),
+        (" \ufeffLynas plant", "Lynas plant"),  # the mark only reaches the start once the space is trimmed
+        ("\ufeff\u0e42\u20ac\u0153soon\u0e42\u20ac", "\u201csoon\u201d"),
+        ("Lynas\ufeffplant", "Lynas\ufeffplant"),  # inside the text it is a zero-width no-break space: kept
+    ],
+)
+def test_a_leading_byte_order_mark_is_dropped(raw, expected):
+    assert text_normalise(raw) == expected
+    assert text_normalise(expected) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["\ufeff", " ", "\n", "\t", "a", "\u0e42"]), max_size=12), _tricky_text)
+def test_property_a_text_with_leading_marks_and_spaces_normalises_idempotently(prefix, text):
+    once = text_normalise(prefix + text)
+    assert not once.startswith("\ufeff")
+    assert text_normalise(once) == once
+
+
+@pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: p.name[:3])
+def test_seed_documents_normalise_the_same_with_a_byte_order_mark(path, documents):
+    assert text_normalise("\ufeff" + path.read_bytes().decode("utf-8")) == documents[path.name[:3]]
+
+
+# --- white space in pasted quotes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pasted", ["signed again. A new", "signed again.\nA new", "signed again.  \n \n  A new"])
+def test_quote_locate_a_paragraph_break_matches_a_space_or_a_line_break(pasted):
+    location = quote_locate(text=TEXT, quote=pasted)
+    assert location.quote == "signed again.\n\nA new"
+    assert TEXT[location.start : location.end] == location.quote
+
+
+def test_quote_locate_white_space_never_matches_where_the_source_has_none():
+    with pytest.raises(QuoteNotFound):
+        quote_locate(text=TEXT, quote="Beta  Met als")
+    with pytest.raises(QuoteNotFound):
+        quote_locate(text=TEXT, quote="BetaMetals")
+
+
+def test_quote_locate_overlapping_occurrences_across_white_space_runs():
+    text = "a  b a\n\nb a b"
+    spans = [quote_locate(text=text, quote="a b", occurrence=n) for n in (1, 2, 3)]
+    assert [(s.start, s.end) for s in spans] == [(0, 4), (5, 9), (10, 13)]
+    assert [s.quote for s in spans] == ["a  b", "a\n\nb", "a b"]
+
+
+_WHITE_SPACE_RUN = re.compile(r"\s+")
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), prefix=st.sampled_from(["000", "001", "002"]))
+def test_property_a_passage_with_other_white_space_is_found_at_its_offsets(documents, data, prefix):
+    text = documents[prefix]
+    # A passage from a non-space character to a non-space character, spanning a paragraph break as often as not.
+    first = data.draw(st.integers(min_value=0, max_value=len(text) - 2))
+    start = first + (len(text[first:]) - len(text[first:].lstrip()))
+    length = data.draw(st.integers(min_value=1, max_value=400))
+    end = start + len(text[start : start + length].rstrip())
+    assume(end > start)
+    passage = text[start:end]
+    # Each white-space run, as pasted, becomes one space or one line break.
+    pasted = _WHITE_SPACE_RUN.sub(lambda _: data.draw(st.sampled_from([" ", "\n"])), passage)
+    first_hit = quote_locate(text=text, quote=pasted, occurrence=1)
+    spans = [
+        (hit.start, hit.end)
+        for hit in (quote_locate(text=text, quote=pasted, occurrence=n) for n in range(1, first_hit.occurrences + 1))
+    ]
+    assert (start, end) in spans
+    assert all(text[s:e] == passage for s, e in spans if s == start)

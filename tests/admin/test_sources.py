@@ -133,3 +133,75 @@ def test_source_text_cannot_be_changed_after_creation(editor_client):
     response = editor_client.get(reverse("admin:deals_source_change", args=[source.pk]))
     form = response.context["adminform"].form
     assert "pasted_text" not in form.fields and "upload" not in form.fields
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"])
+@pytest.mark.parametrize("how", ["upload", "pasted_text"])
+def test_control_characters_are_a_form_error_naming_the_input(editor_client, char, how):
+    text = f"Lynas plant\nwill o{char}pen soon."
+    if how == "upload":
+        data = _source_post(upload=SimpleUploadedFile("lynas.txt", text.encode("utf-8")))
+    else:
+        data = _source_post(pasted_text=text)
+    response = editor_client.post(SOURCE_ADD, data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    if how == "pasted_text" and char == "\x00":
+        # Django's own CharField refuses NUL before the form's clean() runs.
+        expected = ["Null characters are not allowed."]
+    else:
+        expected = [
+            f"The text contains the control character U+{ord(char):04X} at line 2, column 7; only tabs and line "
+            "breaks are allowed. Save the article as plain text and try again."
+        ]
+    assert dict(errors) == {how: expected}
+    assert not models.Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_tabs_and_line_breaks_are_allowed_and_a_leading_bom_is_dropped(editor_client):
+    raw = "\ufeffLynas\tplant\r\nwill open soon.\n".encode()
+    response = editor_client.post(SOURCE_ADD, _source_post(upload=SimpleUploadedFile("lynas.txt", raw)))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    source = models.Source.objects.get()
+    assert source.text == "Lynas plant\nwill open soon."
+    assert source.raw_sha256 == hashlib.sha256(raw).hexdigest()
+
+
+@pytest.mark.django_db
+def test_refused_text_shows_only_the_reason(editor_client):
+    latin1 = SimpleUploadedFile("latin1.txt", "Caf\u00e9 Lynas".encode("latin-1"))
+    response = editor_client.post(SOURCE_ADD, _source_post(upload=latin1))
+    assert dict(response.context["adminform"].form.errors) == {
+        "upload": [
+            "The file is not UTF-8 text (byte 3 cannot be decoded). Save it as UTF-8 and upload it again.",
+        ]
+    }
+    editor_client.post(SOURCE_ADD, _source_post(upload=SimpleUploadedFile("a.txt", RAW)))
+    response = editor_client.post(SOURCE_ADD, _source_post(slug="again", upload=SimpleUploadedFile("b.txt", RAW)))
+    assert dict(response.context["adminform"].form.errors) == {
+        "upload": ["This document is already stored as source “lynas-plant” (Lynas plant)."]
+    }
+    big = SimpleUploadedFile("big.txt", b"x" * (5 * 1024 * 1024 + 1))
+    response = editor_client.post(SOURCE_ADD, _source_post(slug="big", upload=big))
+    assert dict(response.context["adminform"].form.errors) == {"upload": ["The file is larger than 5 MB."]}
+    assert models.Source.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_pasted_text_up_to_the_upload_limit_is_accepted_and_above_it_is_a_form_error(editor_client):
+    # Django refuses request data over 2.5 MB by default (a bare 400 page): the settings raise that above the
+    # 5 MB the form allows, so the form decides and says why.
+    paragraph = "Lynas will open a plant. " * 40 + "\n\n"
+    text = paragraph * (3 * 1024 * 1024 // len(paragraph))
+    response = editor_client.post(SOURCE_ADD, _source_post(pasted_text=text))
+    assert response.status_code == 302, response.content[:300]
+    assert len(models.Source.objects.get().text) > 3_000_000
+    too_big = "x" * (5 * 1024 * 1024 + 1)
+    response = editor_client.post(SOURCE_ADD, _source_post(slug="too-big", pasted_text=too_big))
+    assert response.status_code == 200
+    assert dict(response.context["adminform"].form.errors) == {"pasted_text": ["The pasted text is larger than 5 MB."]}
+    form = editor_client.get(SOURCE_ADD).context["adminform"].form
+    assert "at most 5 MB" in form.fields["pasted_text"].help_text
+    assert "at most 5 MB" in form.fields["upload"].help_text
