@@ -23,7 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from deals.models import Commodity, Company, Deal, DealParty, Facility, FacilityCompany, Source
+from deals.models import Commodity, Company, Deal, DealParty, Evidence, Facility, FacilityCompany, Source
 from deals.models import SupplyChainStage as Stage
 from deals.services import evidence_locate, source_text_prepare
 from deals.text import QuoteError
@@ -120,16 +120,40 @@ class _Collector:
             self.add(f"{where}: {' '.join(exc.messages)}")
 
 
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (libyaml's when PyYAML was built with it: the pure-Python one is most of the load time), with
+    unquoted dates kept as strings.
+
+    PyYAML turns ``2025-08-22`` into a date itself and raises a bare ValueError for ``2025-13-01``, which names no
+    record; as a string the value reaches the model field's own parsing, which reports it on the record and field.
+    """
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_str)
+
+
 def _read_yaml(path: Path, errors: _Collector) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            # libyaml's loader when PyYAML was built with it: the pure-Python one is most of the load time.
-            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            return yaml.load(fh, Loader=_YamlLoader)
     except FileNotFoundError:
         errors.add(f"{path.name}: file not found at {path}")
     except yaml.YAMLError as exc:
         errors.add(f"{path.name}: not valid YAML: {exc}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        # A scalar that PyYAML's own constructors reject, or bytes that are not UTF-8.
+        errors.add(f"{path.name}: cannot be read: {exc}")
     return None
+
+
+def _slug_ref(value: Any, *, where: str, name: str, errors: _Collector) -> str | None:
+    """A single slug reference (a parent, a source): a non-empty string or nothing; anything else is an error."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        errors.add(f"{where}: {name}: must be a single slug, got {value!r}")
+        return None
+    return value
 
 
 def _values(
@@ -218,7 +242,7 @@ def _evidence(
         for key in sorted(set(item) - {"quote", "source", "occurrence", "fields", "note"}):
             errors.add(f"{at}: unknown key {key!r}")
         source_slug = item.get("source", default_source)
-        if source_slug not in texts:
+        if not isinstance(source_slug, str) or source_slug not in texts:
             errors.add(f"{at}: unknown source slug {source_slug!r}")
             continue
         fields = item.get("fields", [])
@@ -284,6 +308,9 @@ def _links(
             errors.add(f"{where}: {name}: each entry needs exactly 'company' and 'role', got {item!r}")
             continue
         company, role = item["company"], item["role"]
+        if not isinstance(company, str) or not isinstance(role, str):
+            errors.add(f"{where}: {name}: company and role must each be a single value, got {item!r}")
+            continue
         ok = True
         if company not in companies:
             errors.add(f"{where}: {name}: unknown company slug {company!r}")
@@ -307,6 +334,7 @@ def _source_plans(*, path: Path, errors: _Collector) -> tuple[list[RecordPlan], 
         return [], {}, 0
     plans: list[RecordPlan] = []
     texts: dict[str, str] = {}
+    raw_digests: dict[str, str] = {}
     checks = 0
     for item in data:
         slug = item.get("slug") if isinstance(item, dict) else None
@@ -326,6 +354,12 @@ def _source_plans(*, path: Path, errors: _Collector) -> tuple[list[RecordPlan], 
         except UnicodeDecodeError as exc:
             errors.add(f"{where}: file: {raw_path.name} is not UTF-8 ({exc})")
             continue
+        # Source.raw_sha256 is unique: one row per raw document.
+        if prepared.raw_sha256 in raw_digests:
+            other = raw_digests[prepared.raw_sha256]
+            errors.add(f"{where}: file: {raw_path.name} is the same raw document as source {other!r}")
+            continue
+        raw_digests[prepared.raw_sha256] = slug
         data_fields = {k: v for k, v in item.items() if k not in _SOURCE_DERIVED}
         values = _values(model=Source, data=data_fields, special={"file", "checks"}, where=where, errors=errors)
         for k in _SOURCE_DERIVED & set(item):
@@ -358,6 +392,7 @@ def _commodity_plans(*, path: Path, errors: _Collector) -> list[RecordPlan]:
         return []
     plans: list[RecordPlan] = []
     seen: set[str] = set()
+    names: dict[str, str] = {}
     for item in data:
         slug = item.get("slug") if isinstance(item, dict) else None
         if not isinstance(slug, str) or not slug:
@@ -370,7 +405,21 @@ def _commodity_plans(*, path: Path, errors: _Collector) -> list[RecordPlan]:
         seen.add(slug)
         values = _values(model=Commodity, data=item, special={"parent"}, where=where, errors=errors)
         _full_clean(model=Commodity, slug=slug, values=values, where=where, errors=errors)
-        plans.append(RecordPlan(model=Commodity, slug=slug, label=where, values=values, parent=item.get("parent")))
+        # Commodity.name is unique; _full_clean() leaves uniqueness to the plan, so check it here.
+        name = values.get("name")
+        if name and name in names:
+            errors.add(f"{where}: name: {name!r} is already the name of commodity {names[name]!r}")
+        elif name:
+            names[name] = slug
+        parent = _slug_ref(item.get("parent"), where=where, name="parent", errors=errors)
+        plans.append(RecordPlan(model=Commodity, slug=slug, label=where, values=values, parent=parent))
+    # …and against the database: a stored commodity of another slug may already have the name.
+    stored = Commodity.objects.filter(name__in=names).exclude(slug__in=seen).values_list("name", "slug")
+    for name, other in stored:
+        errors.add(
+            f"{COMMODITIES_FILE}: commodity {names[name]!r}: name: {name!r} is already the name of commodity "
+            f"{other!r} in the database"
+        )
     return _topological(plans, "commodity", errors)
 
 
@@ -380,6 +429,41 @@ _SPECIAL = {
     Facility: {"evidence", "commodities", "companies"},
     Deal: {"evidence", "stages", "commodities", "facilities", "parties"},
 }
+
+
+def _stored_evidence_check(
+    *, sources: list[RecordPlan], plans: dict[type[models.Model], list[RecordPlan]], errors: _Collector
+) -> None:
+    """Report stored evidence that a changed source text would break.
+
+    The load replaces the evidence of fixture records, so only the other rows matter: evidence of records that are
+    not in the fixtures (an editor's additions) keeps its offsets, and must still quote the new text exactly there.
+    """
+    fixture_slugs = {
+        "deal": {p.slug for p in plans[Deal]},
+        "company": {p.slug for p in plans[Company]},
+        "facility": {p.slug for p in plans[Facility]},
+    }
+    new_texts = {p.slug: p.values["text"] for p in sources}
+    stored = Source.objects.filter(slug__in=new_texts).values_list("slug", "text")
+    changed = {slug: new_texts[slug] for slug, text in stored if text != new_texts[slug]}
+    if not changed:
+        return
+    rows = Evidence.objects.filter(source__slug__in=changed).values_list(
+        "pk", "source__slug", "quote", "start", "end", "deal__slug", "company__slug", "facility__slug"
+    )
+    for pk, source_slug, quote, start, end, deal, company, facility in rows.order_by("source__slug", "start", "pk"):
+        target, slug = next((t, s) for t, s in (("deal", deal), ("company", company), ("facility", facility)) if s)
+        if slug in fixture_slugs[target]:
+            continue
+        text = changed[source_slug]
+        if text[start:end] == quote:
+            continue
+        errors.add(
+            f"{SOURCES_FILE}: source {source_slug!r}: the changed text would break evidence #{pk} of {target} "
+            f"{slug!r} (not in the fixtures): quote {quote[:100]!r} is no longer at {start}-{end}; "
+            f"fix that evidence first"
+        )
 
 
 def dataset_plan(*, path: Path) -> DatasetPlan:
@@ -409,7 +493,7 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
             continue
         for key in sorted(set(data) - {"source", *_KINDS}):
             errors.add(f"{file.name}: unknown top-level key {key!r}")
-        default_source = data.get("source")
+        default_source = _slug_ref(data.get("source"), where=file.name, name="source", errors=errors)
         if default_source is not None and default_source not in texts:
             errors.add(f"{file.name}: source: unknown source slug {default_source!r}")
         for key, model in _KINDS.items():
@@ -447,7 +531,7 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
                 errors=errors,
             )
             if model is Company:
-                plan.parent = item.get("parent")
+                plan.parent = _slug_ref(item.get("parent"), where=where, name="parent", errors=errors)
             elif model is Facility:
                 plan.m2m["commodities"] = _slug_list(
                     item.get("commodities"),
@@ -495,6 +579,7 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
         if clash:
             errors.add(f"{source.label}: the same raw document is already stored as source {clash!r}")
 
+    _stored_evidence_check(sources=sources, plans=plans, errors=errors)
     companies = _topological(plans[Company], "company", errors)
     if errors.errors:
         raise DatasetError(errors.errors)

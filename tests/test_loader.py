@@ -254,3 +254,138 @@ def test_source_digests_are_computed_from_the_raw_file(dataset):
     # The appended blank lines change the raw digest but not the normalised text.
     assert source.raw_sha256 != hashlib.sha256((FIXTURES / "sources" / raw.name).read_bytes()).hexdigest()
     assert source.text == source_text_prepare(raw=(FIXTURES / "sources" / raw.name).read_bytes()).text
+
+
+# --- Stored evidence that a changed source text would break ----------------------------------------------------------
+
+SOURCE_000 = "reex-2025-08-22-us-battery-firms-heading-overseas"
+RAW_000 = "000_f11ad8fbfb134859.txt"
+
+
+def _editor_evidence(quote: str) -> models.Evidence:
+    """Evidence an editor added, on source 000, for a company that is not in the fixtures."""
+    source = models.Source.objects.get(slug=SOURCE_000)
+    start = source.text.index(quote)
+    return models.Evidence.objects.create(
+        source=source,
+        company=CompanyFactory(slug="added-by-an-editor", name="Added by an editor"),
+        quote=quote,
+        start=start,
+        end=start + len(quote),
+        fields=["name"],
+    )
+
+
+def _rewrite_raw(dataset: Path, change) -> None:
+    raw = dataset.parent / "sources" / RAW_000
+    raw.chmod(0o644)
+    raw.write_bytes(change(raw.read_bytes()))
+
+
+@pytest.mark.django_db
+def test_a_changed_source_text_that_moves_an_editors_quote_aborts(dataset):
+    load(dataset)
+    evidence = _editor_evidence("has shifted the bulk of its manufacturing to South Korea")
+    text_before = models.Source.objects.get(slug=SOURCE_000).text
+    # A line added at the top moves every offset: the fixture quotes are located again, the editor's row is not.
+    _rewrite_raw(dataset, lambda raw: b"A corrected preface.\n\n" + raw)
+    assert_aborts(
+        dataset,
+        f"source '{SOURCE_000}'",
+        f"evidence #{evidence.pk} of company 'added-by-an-editor'",
+        "'has shifted the bulk of its manufacturing to South Korea'",
+    )
+    assert models.Source.objects.get(slug=SOURCE_000).text == text_before
+    assert call_command("verify_provenance", stdout=StringIO()) is None
+
+
+@pytest.mark.django_db
+def test_a_changed_source_text_that_keeps_an_editors_quote_in_place_loads(dataset):
+    load(dataset)
+    _editor_evidence("has shifted the bulk of its manufacturing to South Korea")
+    _rewrite_raw(dataset, lambda raw: raw + b"\n\nA corrected footnote.\n")
+    out = load(dataset)
+    assert "source: 3 (0 created, 1 updated" in out
+    assert models.Source.objects.get(slug=SOURCE_000).text.endswith("A corrected footnote.")
+    call_command("verify_provenance", stdout=StringIO())
+
+
+# --- Bad fixtures are reported naming the record, never a traceback --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_two_sources_with_the_same_raw_file_abort(dataset):
+    with (dataset / "sources.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n- slug: a-second-copy\n  file: ../sources/{RAW_000}\n  title: A second copy\n  kind: analysis\n")
+    assert_aborts(
+        dataset,
+        f"source 'a-second-copy': file: {RAW_000} is the same raw document as source '{SOURCE_000}'",
+    )
+
+
+@pytest.mark.django_db
+def test_two_commodities_with_the_same_name_abort(dataset):
+    with (dataset / "commodities.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("\n- slug: dysprosium-again\n  name: Dysprosium\n  kind: element\n")
+    assert_aborts(
+        dataset, "commodity 'dysprosium-again': name: 'Dysprosium' is already the name of commodity 'dysprosium'"
+    )
+
+
+@pytest.mark.django_db
+def test_a_commodity_named_like_a_stored_one_aborts(dataset):
+    load(dataset)
+    models.Commodity.objects.create(slug="sc", name="Scandium", kind="element")
+    with (dataset / "commodities.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("\n- slug: scandium\n  name: Scandium\n  kind: element\n")
+    assert_aborts(
+        dataset, "commodity 'scandium': name: 'Scandium' is already the name of commodity 'sc' in the database"
+    )
+
+
+@pytest.mark.django_db
+def test_a_parent_given_as_a_list_aborts(dataset):
+    edit(dataset, RECORDS_002, "parent: united-states-government", "parent: [united-states-government]")
+    edit(
+        dataset,
+        "commodities.yaml",
+        "  parent: critical-minerals\n  description: The lanthanides",
+        "  parent: [critical-minerals]\n  description: The lanthanides",
+    )
+    assert_aborts(
+        dataset,
+        "company 'us-department-of-defense': parent: must be a single slug, got ['united-states-government']",
+        "commodity 'rare-earth-elements': parent: must be a single slug, got ['critical-minerals']",
+    )
+
+
+@pytest.mark.django_db
+def test_other_references_given_as_lists_abort(dataset):
+    edit(dataset, RECORDS_002, "{company: gm, role: buyer}", "{company: [gm], role: buyer}")
+    edit(
+        dataset, RECORDS_002, "source: rare-earth-update-2025-09-08-12\n", "source: [rare-earth-update-2025-09-08-12]\n"
+    )
+    edit(
+        dataset,
+        RECORDS_002,
+        "      - source: trendpulse-2025-11-22-us-rare-earths-revival\n",
+        "      - source: [trendpulse-2025-11-22-us-rare-earths-revival]\n",
+    )
+    assert_aborts(
+        dataset,
+        "deal 'gm-offtake-with-noveon': parties: company and role must each be a single value",
+        f"{RECORDS_002}: source: must be a single slug",
+        "company 'reelement-technologies': evidence #4",
+        "unknown source slug ['trendpulse-2025-11-22-us-rare-earths-revival']",
+    )
+
+
+@pytest.mark.django_db
+def test_an_unquoted_invalid_date_aborts_naming_the_record(dataset):
+    edit(dataset, RECORDS_002, "planned_start: 2027-01-01", "planned_start: 2027-13-01")
+    assert_aborts(
+        dataset,
+        "facility 'js-link-columbus-ndfeb-magnet-plant': planned_start:",
+        "2027-13-01",
+        "invalid date",
+    )
