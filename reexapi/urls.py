@@ -1,19 +1,23 @@
 """Top-level URL configuration: the admin, the public API v1 and its OpenAPI schema and documentation."""
 
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+from deals.api.views import SchemaView, api_fallback
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("deals.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path(
         "api/redoc/",
         SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
         name="redoc",
     ),
+    # Last: any other /api/ path is JSON (404, or the trailing-slash redirect / 405), even with DEBUG on.
+    re_path(r"^api/(?P<rest>.*)$", api_fallback, name="api-fallback"),
 ]
 
 # JSON 404/500 under /api/ (e.g. a path that is not a valid slug); Django's pages elsewhere.

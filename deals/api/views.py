@@ -6,11 +6,15 @@ lists, and the OpenAPI error responses.
 
 from __future__ import annotations
 
-from django.http import JsonResponse
-from django.urls import reverse
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -44,6 +48,20 @@ from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet
 SLUG_REGEX = r"[-a-zA-Z0-9_]+"
 
 
+def query_params_get(*, request):
+    """The request's query parameters, or a 400 keyed by ``query`` when there are more than Django parses.
+
+    Django refuses to parse a query string with more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` parameters
+    (TooManyFieldsSent): an HTML 400 page, or a 500 through DRF under DEBUG. The API answers JSON like any other
+    client mistake.
+    """
+    try:
+        return request.query_params
+    except TooManyFieldsSent:
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        raise ValidationError({"query": [f"Too many query parameters: at most {limit} are allowed."]}) from None
+
+
 class StrictQueryMixin:
     """Validates the query string before anything else runs and renders every error as JSON.
 
@@ -63,12 +81,12 @@ class StrictQueryMixin:
     def initial(self, request, *args, **kwargs):
         filterset_class = getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
         query_params_check(
-            params=request.query_params,
+            params=query_params_get(request=request),
             allowed=self.allowed_query_params(),
             repeatable=filterset_repeatable(filterset_class),
         )
         requested = request.query_params.get("format")
-        formats = [renderer.format for renderer in self.get_renderers()]
+        formats = list(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
         if requested is not None and requested not in formats:
             raise ValidationError({"format": [f"Unknown format '{requested}'. Allowed here: {', '.join(formats)}."]})
         super().initial(request, *args, **kwargs)
@@ -337,6 +355,40 @@ class ApiIndexView(StrictQueryMixin, APIView):
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
             links[name] = request.build_absolute_uri(reverse(view_name))
         return Response(ApiIndexSerializer(links).data)
+
+
+class SchemaView(StrictQueryMixin, SpectacularAPIView):
+    """The OpenAPI schema, strict like every other endpoint: the only query parameter is ``format`` (json or
+    yaml; YAML by default). Anything else (``version``, ``lang``, unknown names) is a JSON 400, so a client cannot
+    make the schema echo its input, and the response cache holds at most one schema per format."""
+
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _resolves_to_a_view(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not api_fallback
+
+
+@csrf_exempt
+def api_fallback(request, rest: str = ""):
+    """Every ``/api/…`` path no route matches (the last URL pattern): JSON, whatever DEBUG says.
+
+    Because it matches everything under /api/, CommonMiddleware's APPEND_SLASH never redirects there (and never
+    raises its DEBUG-only RuntimeError for a POST), so this view does it: a path that exists with a trailing slash is
+    a 301 to it for reads, and 405 for writes (the API is read-only). Anything else is a JSON 404.
+    """
+    if not request.path_info.endswith("/") and _resolves_to_a_view(request.path_info + "/"):
+        if request.method in READ_METHODS:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        response["Allow"] = ", ".join(READ_METHODS)
+        return response
+    return JsonResponse({"detail": "Not found: no API resource at this path."}, status=404)
 
 
 def api_not_found(request, exception=None):

@@ -126,3 +126,43 @@ def test_docs_pages_load_everything_from_this_server(client, path):
     for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html):
         assert url.startswith("/"), url
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "body"),
+    [
+        ({"foo": "bar"}, {"foo": ["Unknown query parameter. Valid parameters: format."]}),
+        ({"version": "2"}, {"version": ["Unknown query parameter. Valid parameters: format."]}),
+        ({"lang": "de"}, {"lang": ["Unknown query parameter. Valid parameters: format."]}),
+        ({"format": "xml"}, {"format": ["Unknown format 'xml'. Allowed here: yaml, json."]}),
+    ],
+)
+def test_schema_view_is_strict(client, query, body):
+    response = client.get("/api/schema/", query)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == body
+
+
+@pytest.mark.django_db
+def test_schema_query_strings_do_not_fill_the_response_cache(client, settings, monkeypatch):
+    """Only the accepted forms of the schema URL are rendered and cached; anything else is a cheap 400."""
+    from deals import caching
+
+    settings.REEXAPI_RESPONSE_CACHE = True
+    stored: list[str] = []
+    real_set = caching.cache.set
+
+    def spy(key, *args, **kwargs):
+        if key.startswith(caching.RESPONSE_KEY_PREFIX):
+            stored.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(caching.cache, "set", spy)
+    for i in range(5):
+        assert client.get("/api/schema/", {"foo": str(i), "version": str(i)}).status_code == 400
+    assert stored == []
+    assert client.get("/api/schema/", {"format": "yaml"}).status_code == 200
+    assert client.get("/api/schema/", {"format": "yaml"}).status_code == 200
+    assert len(stored) == 1
