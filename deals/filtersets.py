@@ -67,9 +67,10 @@ def choice_filter(*, field_name: str, choices, noun: str, help_text: str, lookup
     )
 
 
-def country_filter(*, field_name: str, help_text: str, lookup_expr: str = "exact"):
+def country_filter(*, field_name: str, help_text: str, lookup_expr: str = "exact", **kwargs):
     """Several ISO 3166-1 alpha-2 codes (case-insensitive); the error names the bad code."""
     return filters.MultipleChoiceFilter(
+        **kwargs,
         field_name=field_name,
         lookup_expr=lookup_expr,
         choices=list(countries),
@@ -222,6 +223,12 @@ class DealFilterSet(filters.FilterSet):
         "the company must hold one of those roles.",
         method="filter_party",
     )
+    party_country = country_filter(
+        field_name="party_links__company__country",
+        help_text="Deals with at least one party (in any role) whose country of headquarters is one of these. "
+        "A company's country is only set where a source states it.",
+        method="filter_party_country",
+    )
     role = choice_filter(
         field_name="party_links__role",
         choices=DealParty.Role.choices,
@@ -261,6 +268,11 @@ class DealFilterSet(filters.FilterSet):
     def filter_party(self, queryset, name, value):
         # Applied in filter_queryset so that company and role refer to the same party row.
         return queryset
+
+    def filter_party_country(self, queryset, name, value):
+        # A subquery, not a join: a deal with several parties from these countries is still listed once.
+        links = DealParty.objects.filter(company__country__in=value)
+        return queryset.filter(pk__in=links.values("deal_id"))
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data

@@ -62,6 +62,14 @@ def _deal_with_role():
     return "investor", a.deal.slug, b.deal.slug
 
 
+def _deal_with_party_country():
+    a = DealPartyFactory(company__country="US", role=DealParty.Role.INVESTOR)
+    DealPartyFactory(deal=a.deal, company__country="KR")
+    b = DealPartyFactory(company__country="KR")
+    DealPartyFactory(deal=b.deal, company__country="")
+    return "us", a.deal.slug, b.deal.slug
+
+
 def _deal_with_stage():
     a, b = DealFactory(), DealFactory()
     a.stages.add(SupplyChainStage.objects.get(slug="mining"))
@@ -120,6 +128,7 @@ class TestDeals(ReadEndpointSuite):
         FilterCase("country", _pair(DealFactory, "countries", ["KR", "JP"], ["US"], value="kr"), "lower-case"),
         FilterCase("company", _deal_with_company),
         FilterCase("role", _deal_with_role),
+        FilterCase("party_country", _deal_with_party_country),
         FilterCase("stage", _deal_with_stage),
         FilterCase("announced_after", _deal_dated("2025-06-01", datetime.date(2025, 6, 1), datetime.date(2025, 5, 31))),
         FilterCase("announced_before", _deal_dated("2025-06-01", datetime.date(2025, 6, 1), datetime.date(2025, 6, 2))),
@@ -150,6 +159,27 @@ class TestDeals(ReadEndpointSuite):
         )
         EvidenceFactory(deal=tie)
         EvidenceFactory(deal=tie)
+
+    def test_party_country_lists_each_deal_once_whatever_its_parties(self, client):
+        """Several parties from the listed countries, other filters and CSV: each deal appears once."""
+        two_us = DealPartyFactory(company__country="US", role=DealParty.Role.BUYER).deal
+        DealPartyFactory(deal=two_us, company__country="US", role=DealParty.Role.SUPPLIER)
+        DealPartyFactory(deal=two_us, company__country="JP")
+        jp = DealPartyFactory(company__country="JP", deal__status=Deal.Status.TERMINATED).deal
+        DealPartyFactory(company__country="KR")
+        DealFactory()
+        assert sorted(slugs(self.get_list(client, party_country="US,JP"))) == sorted([two_us.slug, jp.slug])
+        assert slugs(self.get_list(client, party_country="US")) == [two_us.slug]
+        assert self.get_list(client, party_country="US").json()["count"] == 1
+        assert slugs(self.get_list(client, party_country="JP", status="terminated")) == [jp.slug]
+        response = self.get_list(client, party_country="XX")
+        assert response.status_code == 400
+        assert response.json() == {
+            "party_country": [
+                "'XX' is not an ISO 3166-1 alpha-2 country code. Allowed: two-letter codes such as US, CN, KR, JP, "
+                "DE, AU."
+            ]
+        }
 
     def test_default_order_is_newest_first_undated_last(self, client):
         self.make_varied()
