@@ -68,7 +68,7 @@ def row_counts() -> dict[str, int]:
 @pytest.mark.django_db
 def test_second_load_changes_nothing(dataset):
     first = load(dataset)
-    assert "61 created" in first
+    assert "58 created" in first
     before = snapshot()
     second = load(dataset)
     assert "nothing changed" in second
@@ -108,20 +108,17 @@ def test_edited_fixture_updates_only_its_record(dataset):
 def test_dropped_evidence_and_party_are_deleted(dataset):
     load(dataset)
     deal = models.Deal.objects.get(slug="gm-offtake-with-noveon")
-    assert deal.evidence.count() == 3
-    kept_pks = set(deal.evidence.exclude(quote__startswith="governments").values_list("pk", flat=True))
-    edit(
-        dataset,
-        RECORDS_002,
-        """      - quote: "governments and companies inked financings, partnerships, and offtake agreements"
-        fields: [status]
-        note: The update describes the deals it lists as inked, i.e. signed. It gives no amount, date or country.
-""",
-        "",
-    )
+    assert deal.evidence.count() == 2
+    kept_pks = set(deal.evidence.exclude(quote__contains="offtake with Noveon").values_list("pk", flat=True))
+    # Drop the deal's first evidence item: from its quote to the next item.
+    file = dataset / RECORDS_002
+    text = file.read_text(encoding="utf-8")
+    start = text.index("""      - quote: "GM's offtake with Noveon (opens in a new tab)\"""")
+    end = text.index("      - quote:", start + 1)
+    file.write_text(text[:start] + text[end:], encoding="utf-8")
     edit(dataset, RECORDS_002, "      - {company: noveon, role: supplier}\n", "")
     out = load(dataset)
-    assert "evidence: 60 (0 created, 0 updated, 60 unchanged, 1 deleted)" in out
+    assert "evidence: 57 (0 created, 0 updated, 57 unchanged, 1 deleted)" in out
     assert set(deal.evidence.values_list("pk", flat=True)) == kept_pks
     assert list(deal.party_links.values_list("company__slug", "role")) == [("gm", "buyer")]
     assert models.DealParty.history.filter(history_type="-", history_change_reason="load_dataset").count() == 1

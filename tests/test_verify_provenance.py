@@ -31,7 +31,7 @@ def verify_fails() -> tuple[str, str]:
 @pytest.mark.django_db
 def test_passes_on_the_loaded_dataset(loaded):
     out, err = verify()
-    assert "Provenance OK: 3 sources, 40 deals/companies/facilities, 61 evidence rows, 61 verified." in out
+    assert "Provenance OK: 3 sources, 40 deals/companies/facilities, 58 evidence rows, 58 verified." in out
     assert err == ""
     assert provenance_verify() == []
 
