@@ -177,3 +177,21 @@ def test_relations_resolve(loaded):
     # ReElement is backed by quotes from two documents.
     reelement = models.Company.objects.get(slug="reelement-technologies")
     assert reelement.evidence.values("source").distinct().count() == 2
+
+
+@pytest.mark.django_db
+def test_source_title_and_author_are_what_their_help_texts_say(loaded):
+    # The API documents these fields by their help text, so it must describe the stored values.
+    title_help = models.Source._meta.get_field("title").help_text
+    author_help = models.Source._meta.get_field("author").help_text
+    assert "square brackets" in title_help and "spelled out" in author_help
+    for source in models.Source.objects.all():
+        # The document's own headline, or an editors' description in square brackets.
+        assert source.title in source.text or source.title.startswith("[Untitled] "), source.slug
+        # The byline's names, possibly spelled out: the same letters in the same order as in the document.
+        squeezed = "".join(ch for ch in source.text.lower() if ch.isalnum())
+        assert "".join(ch for ch in source.author.lower() if ch.isalnum()) in squeezed, source.slug
+    untitled = models.Source.objects.get(slug="rare-earth-update-2025-09-08-12")
+    assert untitled.title not in untitled.text
+    spelled_out = models.Source.objects.get(slug="trendpulse-2025-11-22-us-rare-earths-revival")
+    assert spelled_out.author not in spelled_out.text
