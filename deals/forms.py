@@ -10,6 +10,7 @@ import re
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connection
 
 from deals import models
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
@@ -19,6 +20,38 @@ from deals.editing import evidence_occurrence, evidence_quote_resolve, source_up
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def value_is_valid_for(field, value) -> bool:
+    """Whether ``value`` (text from a URL or a POST) can be a value of model ``field``, e.g. a database id.
+
+    For integer fields the value must also fit the column: SQLite cannot even bind a larger number, so a tampered
+    id of 30 digits would fail as ``OverflowError`` in an ``__in`` lookup instead of matching nothing.
+    """
+    try:
+        python_value = field.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(python_value, int):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (low is None or python_value >= low) and (high is None or python_value <= high)
+    return True
+
+
+class IdCheckingModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A many-to-many choice that reports an id that cannot exist (``abc``, 30 digits) as an invalid value, before
+    Django's own check puts it in a database query."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        opts = self.queryset.model._meta
+        field = opts.pk if key == "pk" else opts.get_field(key)
+        for item in value if isinstance(value, (list, tuple)) else []:
+            if not value_is_valid_for(field, str(item)):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                )
+        return super()._check_values(value)
 
 
 class NameListField(forms.CharField):
