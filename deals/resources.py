@@ -13,14 +13,27 @@ bytes; use the "Add source" page) and supply-chain stages (a fixed vocabulary).
 from __future__ import annotations
 
 import json
+import re
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from deals import models
 from deals.editing import evidence_occurrence, evidence_quote_resolve
+from deals.forms import value_is_valid_for
 
 IMPORT_CHANGE_REASON = "admin import"
+
+_WHOLE_NUMBER_RE = re.compile(r"[0-9]{1,18}")
+# At most nine digits: no quote occurs a billion times, and a longer number only makes a longer error message.
+_OCCURRENCE_RE = re.compile(r"0*([0-9]{1,9})(?:\.0*)?")
+
+
+def _cell_text(value) -> str:
+    """A cell as the editor typed it: CSV gives text, JSON may give numbers (``2``, ``2.0``) or nothing."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value)
+    return str(value).strip()
 
 
 class SlugWidget(widgets.ForeignKeyWidget):
@@ -266,8 +279,9 @@ class EvidenceResource(DatasetResource):
     """Evidence by source slug and target slug; offsets are recomputed from the quote on import.
 
     ``start`` and ``end`` are exported for reference but never imported: each row's quote is located in its
-    source exactly as the loader does, ``occurrence`` picking one of several matches. A row with an empty ``id``
-    creates evidence; a row with an id updates that evidence.
+    source exactly as the loader does, ``occurrence`` (a whole number ≥ 1) picking one of several matches. A row
+    with an empty ``id`` creates evidence; a row with an id updates that evidence, and an id that names no evidence
+    is a row error (an import never chooses ids).
     """
 
     source = fields.Field(attribute="source", column_name="source", widget=SlugWidget(models.Source))
@@ -304,6 +318,23 @@ class EvidenceResource(DatasetResource):
             dataset.insert_col(0, col=[""] * len(dataset), header="id")
         super().before_import(dataset, **kwargs)
 
+    def before_import_row(self, row, **kwargs):
+        # An id names existing evidence to update. The library would turn "2.5" into 2, report "abc" as
+        # "[<class 'decimal.ConversionSyntax'>]", and create new evidence under an unknown id; none of that is what
+        # the editor meant.
+        number = kwargs.get("row_number", "?")
+        raw_id = _cell_text(row.get("id"))
+        if raw_id:
+            if not _WHOLE_NUMBER_RE.fullmatch(raw_id) or not value_is_valid_for(models.Evidence._meta.pk, raw_id):
+                raise ValidationError(
+                    {"id": f"Row {number}: id must be the whole-number id of existing evidence, not {raw_id[:20]!r}."}
+                )
+            if not models.Evidence.objects.filter(pk=int(raw_id)).exists():
+                raise ValidationError(
+                    {"id": f"Row {number}: no evidence with id {raw_id}; leave the id empty to add new evidence."}
+                )
+        super().before_import_row(row, **kwargs)
+
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         if not ({"source", "quote", "occurrence"} & errors.keys()):
@@ -325,14 +356,20 @@ class EvidenceResource(DatasetResource):
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if "source" not in errors and instance.source_id and instance.quote:
-            raw_occurrence = str(row.get("occurrence") or "").strip()
+            raw_occurrence = _cell_text(row.get("occurrence"))
             occurrence = None
             if raw_occurrence:
-                try:
-                    occurrence = int(float(raw_occurrence))
-                except ValueError:
+                # Whole numbers only: 2.7 is not "the second", and 1e999 or inf are not occurrences at all. "2.0" is
+                # accepted because spreadsheets write whole numbers that way.
+                match = _OCCURRENCE_RE.fullmatch(raw_occurrence)
+                if match and int(match.group(1)) >= 1:
+                    occurrence = int(match.group(1))
+                else:
                     errors.setdefault("occurrence", []).append(
-                        ValidationError(f"Row {kwargs.get('row_number', '?')}: occurrence must be a whole number.")
+                        ValidationError(
+                            f"Row {kwargs.get('row_number', '?')}: occurrence must be a whole number ≥ 1, "
+                            f"not {raw_occurrence[:20]!r}."
+                        )
                     )
             if "occurrence" not in errors:
                 try:

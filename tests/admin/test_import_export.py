@@ -206,3 +206,73 @@ def test_evidence_batch_without_an_id_column_creates_rows(dataset):
     result = EvidenceResource().import_data(rows, dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
     assert models.Evidence.objects.filter(company__slug="beta-metals").count() == 1
+
+
+def _row_errors(result) -> dict[int, dict]:
+    return {row.number: row.error.message_dict for row in result.invalid_rows}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["2.7", "1e999", "inf", "-inf", "nan", "0", "-1", "two", "1,5", "9" * 12])
+def test_occurrence_that_is_not_a_whole_number_from_one_is_a_row_error(dataset, value):
+    rows = Dataset(headers=["source", "company", "quote", "occurrence"])
+    rows.append(["acme-offtake", "beta-metals", "Beta Metals", "1"])
+    rows.append(["acme-offtake", "beta-metals", "Beta Metals will supply oxide.", value])
+    before = models.Evidence.objects.count()
+    result = EvidenceResource().import_data(rows, dry_run=False)
+    assert not result.has_errors()
+    assert _row_errors(result) == {
+        2: {"occurrence": [f"Row 2: occurrence must be a whole number ≥ 1, not {value[:20]!r}."]}
+    }
+    assert models.Evidence.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("value", "start"), [("2", "last"), ("2.0", "last"), (2, "last"), (2.0, "last"), ("", None)])
+def test_whole_number_occurrences_are_accepted(dataset, value, start):
+    rows = Dataset(headers=["source", "company", "quote", "occurrence"])
+    quote = "Beta Metals will supply oxide." if start else "The \u201cmagnet plant\u201d"
+    rows.append(["acme-offtake", "beta-metals", quote, value])
+    result = EvidenceResource().import_data(rows, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors(), _row_errors(result)
+    evidence = models.Evidence.objects.get(company__slug="beta-metals")
+    assert evidence.start == (SOURCE_TEXT.rindex(quote) if start else SOURCE_TEXT.index(quote))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "Row 1: id must be the whole-number id of existing evidence, not 'abc'."),
+        ("2.5", "Row 1: id must be the whole-number id of existing evidence, not '2.5'."),
+        ("9" * 30, f"Row 1: id must be the whole-number id of existing evidence, not {('9' * 20)!r}."),
+        ("999999", "Row 1: no evidence with id 999999; leave the id empty to add new evidence."),
+    ],
+)
+def test_evidence_id_that_names_no_evidence_is_a_row_error(dataset, value, message):
+    rows = Dataset(headers=["id", "source", "company", "quote"])
+    rows.append([value, "acme-offtake", "beta-metals", "Beta Metals will supply oxide. Beta Metals"])
+    before = set(models.Evidence.objects.values_list("pk", flat=True))
+    result = EvidenceResource().import_data(rows, dry_run=False)
+    assert not result.has_errors()
+    assert _row_errors(result) == {1: {"id": [message]}}
+    assert set(models.Evidence.objects.values_list("pk", flat=True)) == before
+
+
+@pytest.mark.django_db
+def test_evidence_row_with_an_existing_id_updates_it(dataset):
+    evidence = models.Evidence.objects.get(company__slug="acme-magnets")
+    rows = Dataset(headers=["id", "source", "company", "quote", "fields"])
+    rows.append([str(evidence.pk), "acme-offtake", "acme-magnets", "Acme Magnets said", '["name"]'])
+    result = EvidenceResource().import_data(rows, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors(), _row_errors(result)
+    evidence.refresh_from_db()
+    assert (evidence.quote, evidence.fields) == ("Acme Magnets said", ["name"])
+
+
+@pytest.mark.django_db
+def test_bad_occurrence_in_the_admin_preview_names_the_row(editor_client, dataset):
+    rows = [{**GOOD_ROWS[1], "occurrence": "2.7"}]
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "batch.csv")
+    assert "Row 1: occurrence must be a whole number ≥ 1, not &#x27;2.7&#x27;." in preview.content.decode()
+    assert "confirm_form" not in preview.context
