@@ -31,10 +31,12 @@ import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 DATASET_VERSION_KEY = "reexapi:dataset-version"
 RESPONSE_KEY_PREFIX = "reexapi:response:"
 # Bumped whenever the ETag/key recipe changes, so that ETags issued by an older release never match.
-_RECIPE = "1"
+_RECIPE = "2"
 
 # Headers the middleware sets itself (or Django's outer middleware recomputes), not replayed from the cache.
 _NOT_REPLAYED = {"etag", "cache-control", "vary", "content-length", "set-cookie"}
@@ -91,21 +93,49 @@ def code_fingerprint_get() -> str:
     return digest.hexdigest()[:16]
 
 
-def response_cache_key_get(*, request: HttpRequest, version: str) -> str:
+def negotiated_format_get(*, request: HttpRequest) -> str | None:
+    """What content negotiation will choose for ``request``: ``"<format> <media type>"`` of the renderer.
+
+    Computed the way the view will do it (its renderers for this action, its negotiation class, ``?format=`` and
+    the Accept header), so that Accept headers that choose the same renderer share one ETag and one cached
+    response (``Accept: application/json; x=<random>`` is the same as ``Accept: application/json``), while JSON and
+    CSV of one URL stay apart. ``None`` when negotiation fails (the view answers 404/406/400, never cached). A
+    path that is not a DRF view gets its Accept media types, parameters dropped.
+    """
+    from rest_framework.views import APIView
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    view_class = getattr(match.func, "cls", None) if match else None
+    if view_class is None or not issubclass(view_class, APIView):
+        accepted = (item.split(";")[0].strip().lower() for item in request.headers.get("Accept", "*/*").split(","))
+        return ",".join(sorted({item for item in accepted if item}))
+    view = view_class(**getattr(match.func, "initkwargs", {}))
+    actions = getattr(match.func, "actions", None)
+    if actions:
+        method = request.method.lower()
+        view.action = actions.get("get" if method == "head" and "head" not in actions else method)
+    view.args, view.kwargs = match.args, match.kwargs
+    try:
+        # DRF's negotiation reads only these attributes of its request (``?format=`` and the Accept header).
+        negotiable = SimpleNamespace(query_params=request.GET, headers=request.headers, META=request.META)
+        renderer, media_type = view.get_content_negotiator().select_renderer(negotiable, view.get_renderers())
+    except Exception:
+        return None
+    return f"{renderer.format} {media_type}"
+
+
+def response_cache_key_get(*, request: HttpRequest, version: str, negotiated: str) -> str:
     """Hash everything a rendered API response depends on: the dataset version, the code and the request.
 
     The absolute URL covers the path, the query string (filters, ordering, page, ``?format=``) and the scheme and
-    host that hyperlinks in the body are built from; the Accept header covers content negotiation.
+    host that hyperlinks in the body are built from; ``negotiated`` (:func:`negotiated_format_get`) is the
+    renderer content negotiation chooses. The raw Accept header is not used: any random parameter in it would
+    otherwise make a new cache entry.
     """
-    material = "\n".join(
-        (
-            _RECIPE,
-            code_fingerprint_get(),
-            version,
-            request.build_absolute_uri(),
-            request.headers.get("Accept", ""),
-        )
-    )
+    material = "\n".join((_RECIPE, code_fingerprint_get(), version, request.build_absolute_uri(), negotiated))
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -161,7 +191,12 @@ class ApiCacheMiddleware:
             # is no safe ETag to give.
             logger.exception("API cache unavailable; serving %s without ETag or response cache", request.path)
             return self.get_response(request)
-        key = response_cache_key_get(request=request, version=version)
+        negotiated = negotiated_format_get(request=request)
+        if negotiated is None:
+            # Negotiation fails (unknown ?format=, unacceptable Accept, unparsable query): the view answers an
+            # error, which is never cached.
+            return self.get_response(request)
+        key = response_cache_key_get(request=request, version=version, negotiated=negotiated)
         etag = f'"{key[:40]}"'
 
         # An ETag is only ever issued with a 200, and the same version and request always give the same 200:

@@ -128,6 +128,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "deals.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Accept parameters never change a response (deals/api/negotiation.py), so the cache keys on the renderer.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "deals.api.negotiation.RendererMediaTypeNegotiation",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,

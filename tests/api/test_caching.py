@@ -22,6 +22,7 @@ from deals.caching import (
     RESPONSE_KEY_PREFIX,
     dataset_version_bump,
     dataset_version_get,
+    negotiated_format_get,
     response_cache_key_get,
 )
 from tests.factories import CommodityFactory, CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory
@@ -523,18 +524,59 @@ def test_deals_evidence_change_is_never_served_stale(client, committed, deal):
     assert evidence.quote in response.content.decode()
 
 
+def _key(request) -> str:
+    return response_cache_key_get(
+        request=request, version=dataset_version_get(), negotiated=negotiated_format_get(request=request)
+    )
+
+
+@pytest.mark.django_db
+def test_accept_parameters_do_not_make_new_cache_entries(client, deal, monkeypatch):
+    """Accept headers that choose the same renderer share one cached response and ETag; JSON and CSV differ."""
+    stored: list[str] = []
+    real_set = caching.cache.set
+
+    def spy(key, *args, **kwargs):
+        if key.startswith(RESPONSE_KEY_PREFIX):
+            stored.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(caching.cache, "set", spy)
+    first = client.get(DEALS_URL, headers={"Accept": "application/json"})
+    for i in range(5):
+        for accept in (f"application/json; x={i}", f"application/json; indent={i}", f"*/*; q=0.{i}", "*/*"):
+            response = client.get(DEALS_URL, headers={"Accept": accept})
+            assert response["ETag"] == first["ETag"], accept
+            assert response["Content-Type"] == "application/json"
+            assert response.content == first.content
+    assert client.get(DEALS_URL)["ETag"] == first["ETag"]  # no Accept header at all
+    as_csv = client.get(DEALS_URL, headers={"Accept": "text/csv; x=1"})
+    assert as_csv["Content-Type"].startswith("text/csv") and as_csv["ETag"] != first["ETag"]
+    assert client.get(DEALS_URL, headers={"Accept": "text/csv; x=2"})["ETag"] == as_csv["ETag"]
+    assert len(stored) == 2
+
+
+@pytest.mark.django_db
+def test_negotiated_format_follows_the_views_renderers(rf):
+    assert negotiated_format_get(request=rf.get(DEALS_URL)) == "json application/json"
+    assert negotiated_format_get(request=rf.get(DEALS_URL, HTTP_ACCEPT="text/csv; q=1")) == "csv text/csv"
+    assert negotiated_format_get(request=rf.get(DEALS_URL, {"format": "csv"})) == "csv text/csv"
+    # Details are JSON only: CSV is not acceptable there, and nothing is cached for it.
+    assert negotiated_format_get(request=rf.get(f"{DEALS_URL}alpha/", HTTP_ACCEPT="text/csv")) is None
+    assert negotiated_format_get(request=rf.get("/api/schema/")) == "yaml application/vnd.oai.openapi"
+    assert negotiated_format_get(request=rf.get("/api/v1/deals/", {"format": "xml"})) is None
+
+
 @pytest.mark.django_db
 def test_deals_bad_request_is_not_cached(client, deal):
     first = client.get(DEALS_URL, {"nonsense": "1"})
     assert first.status_code == 400
     assert not first.has_header("ETag")
     request = RequestFactory().get(DEALS_URL, {"nonsense": "1"})
-    assert (
-        cache.get(RESPONSE_KEY_PREFIX + response_cache_key_get(request=request, version=dataset_version_get())) is None
-    )
+    assert cache.get(RESPONSE_KEY_PREFIX + _key(request)) is None
     ok = client.get(DEALS_URL)
     request = RequestFactory().get(DEALS_URL)
-    stored = cache.get(RESPONSE_KEY_PREFIX + response_cache_key_get(request=request, version=dataset_version_get()))
+    stored = cache.get(RESPONSE_KEY_PREFIX + _key(request))
     assert stored["content"] == ok.content  # the same lookup does find a 200: the check above is not vacuous
 
 
