@@ -11,6 +11,10 @@ Conventions, documented in the OpenAPI schema through each filter's ``help_text`
 
 from __future__ import annotations
 
+import datetime
+import re
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -169,33 +173,67 @@ class SearchFilter(filters.CharFilter):
         return records_search(queryset=qs, q=value)
 
 
+# Strict, ASCII-only shapes: Python's own parsers also accept "2025-1-1", "1e3", "1_000", " 100 " or full-width
+# digits, none of which is the documented format.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_USD_RE = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
+DATE_MESSAGE = "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."
+USD_MESSAGE = (
+    "Enter a plain decimal number of US dollars: up to 16 digits, optionally a point and 1 or 2 decimals, "
+    "e.g. 50000000 or 1250000.50."
+)
+
+
+class StrictDateField(forms.DateField):
+    """A date written exactly YYYY-MM-DD (and a real date); an empty value means no filter."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+            raise forms.ValidationError(DATE_MESSAGE, code="invalid")
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(DATE_MESSAGE, code="invalid") from None
+
+
+class UsdAmountField(forms.DecimalField):
+    """A non-negative amount of US dollars written as plain ASCII digits with at most 2 decimals."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not _USD_RE.fullmatch(value):
+            raise forms.ValidationError(USD_MESSAGE, code="invalid")
+        return Decimal(value)
+
+    def validate(self, value):
+        # The pattern already bounds digits and sign; DecimalField's checks would only add other messages.
+        forms.Field.validate(self, value)
+
+
+class StrictDateFilter(filters.DateFilter):
+    field_class = StrictDateField
+
+
+class UsdAmountFilter(filters.NumberFilter):
+    field_class = UsdAmountField
+
+
 def date_filter(*, field_name: str, lookup_expr: str, help_text: str):
-    """A date bound with an error that states the expected format."""
-    return filters.DateFilter(
-        field_name=field_name,
-        lookup_expr=lookup_expr,
-        help_text=f"{help_text} {DATE_HELP}",
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."},
-    )
+    """A date bound, written exactly YYYY-MM-DD; any other shape is a 400 stating the format."""
+    return StrictDateFilter(field_name=field_name, lookup_expr=lookup_expr, help_text=f"{help_text} {DATE_HELP}")
 
 
 def usd_filter(*, lookup_expr: str, help_text: str):
-    """A bound on the USD value; the form field refuses non-numbers, NaN, infinities and absurd magnitudes."""
-    return filters.NumberFilter(
+    """A bound on the USD value: plain ASCII digits, optionally a point and 1 or 2 decimals; one clear message
+    for anything else (exponents, underscores, signs, spaces, non-ASCII digits, NaN, too many digits)."""
+    return UsdAmountFilter(
         field_name="amount_usd",
         lookup_expr=lookup_expr,
-        help_text=f"{help_text} A plain decimal number of US dollars, e.g. 50000000; inclusive.",
-        min_value=0,
-        max_digits=18,
-        decimal_places=2,
-        error_messages={
-            "invalid": "Enter a plain decimal number of US dollars, e.g. 50000000.",
-            "min_value": "Enter a number of at least 0.",
-            "max_digits": "Enter a number with at most 16 digits before the decimal point.",
-            "max_decimal_places": "Enter a number with at most 2 decimal places.",
-            "max_whole_digits": "Enter a number with at most 16 digits before the decimal point.",
-        },
+        help_text=f"{help_text} A plain decimal number of US dollars (up to 16 digits, optionally a point and 1 or "
+        "2 decimals), e.g. 50000000; inclusive.",
     )
 
 
