@@ -227,9 +227,10 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-# A browser app may revalidate with If-None-Match itself, and read the ETag it got (not a CORS-safelisted header).
+# A browser app may revalidate with If-None-Match itself, and read the ETag it got and the pagination links in Link
+# (neither is a CORS-safelisted response header).
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "content-type", "if-none-match", "user-agent", "x-requested-with"]
-CORS_EXPOSE_HEADERS = ["ETag"]
+CORS_EXPOSE_HEADERS = ["ETag", "Link"]
 
 # --- History (django-simple-history) -----------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = False

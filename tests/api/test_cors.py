@@ -80,3 +80,16 @@ def test_admin_gets_no_cors_headers(client, cors_urls, url):
     assert not any(name.lower().startswith("access-control-") for name in response.headers)
     preflight = client.options(url, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
     assert not any(name.lower().startswith("access-control-") for name in preflight.headers)
+
+
+@pytest.mark.django_db
+def test_pagination_link_header_is_exposed_to_scripts(client):
+    """Pagination links travel in ``Link``, which is not CORS-safelisted: a browser app reads it only if exposed."""
+    from tests.factories import DealFactory
+
+    DealFactory.create_batch(2)
+    response = client.get("/api/v1/deals/", {"page_size": 1}, headers={"Origin": "https://example.org"})
+    assert response.status_code == 200
+    assert response["Link"] == '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next"'
+    exposed = [name.strip() for name in response["Access-Control-Expose-Headers"].split(",")]
+    assert exposed == ["ETag", "Link"]
