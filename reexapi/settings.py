@@ -219,6 +219,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "deals.api.schema.blank_enum_describe",
+        "deals.api.schema.query_parameters_constrain",
     ],
 }
 

@@ -216,3 +216,42 @@ INDEX_EXAMPLE = {
 def example(name: str, value: dict) -> OpenApiExample:
     """A response example (JSON, 200)."""
     return OpenApiExample(name, value=value, response_only=True, status_codes=["200"])
+
+
+NOT_ACCEPTABLE_DESCRIPTION = (
+    "The `Accept` header asks only for formats this endpoint does not serve (lists: JSON or CSV; details and "
+    "the index: JSON)."
+)
+# Query parameters that are amounts of money: never negative (deals.filtersets.usd_filter).
+NON_NEGATIVE_PARAMETERS = {"value_usd_min", "value_usd_max"}
+
+
+def query_parameters_constrain(result, generator, request, public):
+    """Postprocessing hook: state in the schema the limits deals.api.query and the filters enforce.
+
+    - every free-text query value (no enum, not a date) is at most ``MAX_PARAM_LENGTH`` characters, and so is
+      each value of a multi-valued parameter;
+    - ``ordering`` names each field at most once (``uniqueItems``);
+    - USD bounds are at least 0;
+    - every operation may answer 406 when the Accept header names no format it serves.
+    """
+    from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
+
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                if parameter["name"] == ORDERING_PARAM:
+                    schema["uniqueItems"] = True
+                if parameter["name"] in NON_NEGATIVE_PARAMETERS:
+                    schema["minimum"] = 0
+                target = schema.get("items", {}) if schema.get("type") == "array" else schema
+                if target.get("type") == "string" and "enum" not in target and "format" not in target:
+                    target["maxLength"] = MAX_PARAM_LENGTH
+            operation.setdefault("responses", {})["406"] = {
+                "description": NOT_ACCEPTABLE_DESCRIPTION,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}},
+            }
+    return result

@@ -166,3 +166,40 @@ def test_schema_query_strings_do_not_fill_the_response_cache(client, settings, m
     assert client.get("/api/schema/", {"format": "yaml"}).status_code == 200
     assert client.get("/api/schema/", {"format": "yaml"}).status_code == 200
     assert len(stored) == 1
+
+
+def test_every_operation_documents_406_with_its_body(schema):
+    for path, _, operation in operations(schema):
+        not_acceptable = operation["responses"]["406"]
+        assert not_acceptable["description"], path
+        assert not_acceptable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDetail"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/deals/", "/api/v1/"])
+def test_406_is_json_as_documented(client, path):
+    response = client.get(path, headers={"Accept": "application/xml"})
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Could not satisfy the request Accept header."}
+
+
+def test_query_parameter_limits_are_documented(schema):
+    from deals.api.query import MAX_PARAM_LENGTH
+
+    deals = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
+    assert deals["ordering"]["uniqueItems"] is True
+    assert deals["value_usd_min"] == {"type": "number", "minimum": 0}
+    assert deals["value_usd_max"] == {"type": "number", "minimum": 0}
+    assert deals["q"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH}
+    assert deals["commodity"]["items"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH}
+    sources = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/sources/"]["get"]["parameters"]}
+    assert sources["publisher"]["maxLength"] == MAX_PARAM_LENGTH
+    # Every free-text query parameter of every operation is bounded.
+    for path, _, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            value = parameter["schema"].get("items", parameter["schema"])
+            if value.get("type") == "string" and "enum" not in value and "format" not in value:
+                assert value["maxLength"] == MAX_PARAM_LENGTH, (path, parameter["name"])
