@@ -10,9 +10,9 @@ import pytest
 from django.urls import resolve
 
 from deals.api.pagination import MAX_PAGE_SIZE
-from deals.api.query import MAX_PARAM_LENGTH
+from deals.api.query import MAX_PARAM_LENGTH, filterset_repeatable
 from deals.models import Commodity, Company, Deal, DealParty, Facility
-from tests.factories import CommodityFactory, DealFactory
+from tests.factories import CommodityFactory, DealFactory, DealPartyFactory, EvidenceFactory, FacilityFactory
 
 DATE = "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."
 USD = (
@@ -211,3 +211,42 @@ def test_empty_filter_values_are_ignored(client):
     response = client.get("/api/v1/deals/", {"status": "", "commodity": ",", "q": ""})
     assert response.status_code == 200
     assert [row["slug"] for row in response.json()["results"]] == [deal.slug]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("collection", ["deals", "companies", "facilities", "sources", "commodities"])
+def test_every_empty_filter_is_no_filter(client, collection):
+    """Documented (docs/api.md, "Empty values"): an empty filter value, as an HTML form submits it, filters nothing;
+    so do a blank `q` and a list of nothing but commas."""
+    evidence = EvidenceFactory()
+    evidence.deal.commodities.add(CommodityFactory())
+    DealPartyFactory(deal=evidence.deal)
+    FacilityFactory()
+    everything = client.get(f"/api/v1/{collection}/").json()
+    assert everything["count"] >= 1
+    view = resolve(f"/api/v1/{collection}/").func.cls
+    for name in view.filterset_class.base_filters:
+        for value in ("", ",") if name in filterset_repeatable(view.filterset_class) else ("",):
+            response = client.get(f"/api/v1/{collection}/", {name: value})
+            assert response.status_code == 200, (name, value, response.content)
+            assert response.json() == everything, (name, value)
+    assert client.get(f"/api/v1/{collection}/", {"q": " "}).json() == everything
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("page", "'' is not a whole number; enter a whole number of at least 1."),
+        ("page_size", f"'' is not a whole number; enter a whole number from 1 to {MAX_PAGE_SIZE}."),
+        ("ordering", f"Empty ordering field. {DEAL_ORDERING}"),
+        ("format", "Unknown format ''. Allowed here: json, csv."),
+        ("value_usd_min", USD),  # a blank that is not empty is a malformed value, not "no filter"
+        ("announced_after", DATE),
+    ],
+)
+def test_empty_or_blank_non_filters_are_400(client, param, message):
+    value = " " if param in ("value_usd_min", "announced_after") else ""
+    response = client.get("/api/v1/deals/", {param: value})
+    assert response.status_code == 400
+    assert response.json() == {param: [message]}
