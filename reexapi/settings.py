@@ -163,7 +163,8 @@ supports).
 
 **Filters.** Choice, slug and country filters take several values, repeated (`?status=signed&status=closed`)
 or comma-separated (`?status=signed,closed`); a record matches if it matches any of them. Different filters
-combine with AND. Dates are `YYYY-MM-DD` and inclusive.
+combine with AND. Dates are exactly `YYYY-MM-DD` and inclusive. An empty filter value (`?status=`) is no filter;
+empty `page`, `page_size`, `ordering` or `format` is a 400.
 
 **Search.** `q` splits into terms (runs of letters and digits; everything else separates terms). A record
 matches when every term equals, case-insensitively, a whole word of one of the searched fields (names, titles,
