@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from reexapi.wsgi import application
 
-# Enough to cover every filter of the widest operation (deals: 17 parameters) a few times over; 10 operations with
+# Enough to cover every filter of the widest operation (deals: 18 parameters) a few times over; 10 operations with
 # parameters x 60 + the index's single case = 601 generated cases per run.
 MAX_EXAMPLES = 60
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
