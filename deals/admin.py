@@ -113,7 +113,39 @@ class SafeExportMixin:
             return HttpResponseRedirect(self._changelist_url())
 
 
-class DatasetAdmin(SafeAutocompleteMixin, SafeExportMixin, ImportExportMixin, ExportActionMixin, SimpleHistoryAdmin):
+def count_column(attribute: str, description: str):
+    """A sortable changelist column showing a count that ``CountedChangelistMixin.counts`` annotates."""
+
+    @admin.display(description=description, ordering=attribute)
+    def column(self, obj):
+        return getattr(obj, attribute)
+
+    return column
+
+
+class CountedChangelistMixin:
+    """Annotates ``counts`` (name → aggregate) on the admin's queryset, so count columns cost no query per row.
+
+    The explicit ``order_by`` keeps the model's ordering: an annotated GROUP BY query would otherwise lose it.
+    """
+
+    counts: dict = {}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.counts:
+            queryset = queryset.order_by(*self.model._meta.ordering).annotate(**self.counts)
+        return queryset
+
+
+class DatasetAdmin(
+    CountedChangelistMixin,
+    SafeAutocompleteMixin,
+    SafeExportMixin,
+    ImportExportMixin,
+    ExportActionMixin,
+    SimpleHistoryAdmin,
+):
     """History and revert (simple-history), "Export selected" as CSV or JSON, and import with a preview.
 
     Import needs both the add and change rights on the model; export needs the view right. Models whose admin
@@ -281,28 +313,16 @@ class CommodityAdmin(DatasetAdmin):
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["parent"]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(
-                deal_total=Count("deals", distinct=True),
-                facility_total=Count("facilities", distinct=True),
-            )
-        )
-
-    @admin.display(description="deals", ordering="deal_total")
-    def deal_count(self, obj):
-        return obj.deal_total
-
-    @admin.display(description="facilities", ordering="facility_total")
-    def facility_count(self, obj):
-        return obj.facility_total
+    counts = {
+        "deal_total": Count("deals", distinct=True),
+        "facility_total": Count("facilities", distinct=True),
+    }
+    deal_count = count_column("deal_total", "deals")
+    facility_count = count_column("facility_total", "facilities")
 
 
 @admin.register(models.SupplyChainStage)
-class SupplyChainStageAdmin(SafeExportMixin, ExportActionMixin, admin.ModelAdmin):
+class SupplyChainStageAdmin(CountedChangelistMixin, SafeExportMixin, ExportActionMixin, admin.ModelAdmin):
     """A fixed vocabulary seeded by a migration: editors can read and export it, not change it."""
 
     resource_classes = [resources.SupplyChainStageResource]
@@ -313,17 +333,10 @@ class SupplyChainStageAdmin(SafeExportMixin, ExportActionMixin, admin.ModelAdmin
     search_fields = ["name", "slug"]
     show_change_form_export = False
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(deal_total=Count("deals", distinct=True))
-        )
-
-    @admin.display(description="deals", ordering="deal_total")
-    def deal_count(self, obj):
-        return obj.deal_total
+    counts = {
+        "deal_total": Count("deals", distinct=True),
+    }
+    deal_count = count_column("deal_total", "deals")
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
@@ -352,17 +365,10 @@ class SourceAdmin(DatasetAdmin):
         "original_filename",
     ]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(evidence_total=Count("evidence", distinct=True))
-        )
-
-    @admin.display(description="evidence", ordering="evidence_total")
-    def evidence_count(self, obj):
-        return obj.evidence_total
+    counts = {
+        "evidence_total": Count("evidence", distinct=True),
+    }
+    evidence_count = count_column("evidence_total", "evidence")
 
     def get_prepopulated_fields(self, request, obj=None):
         return self.prepopulated_fields if obj is None else {}
@@ -412,24 +418,12 @@ class CompanyAdmin(DatasetAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CompanyFacilityInline, EvidenceInline]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(
-                deal_total=Count("deal_links__deal", distinct=True),
-                evidence_total=Count("evidence", distinct=True),
-            )
-        )
-
-    @admin.display(description="deals", ordering="deal_total")
-    def deal_count(self, obj):
-        return obj.deal_total
-
-    @admin.display(description="evidence", ordering="evidence_total")
-    def evidence_count(self, obj):
-        return obj.evidence_total
+    counts = {
+        "deal_total": Count("deal_links__deal", distinct=True),
+        "evidence_total": Count("evidence", distinct=True),
+    }
+    deal_count = count_column("deal_total", "deals")
+    evidence_count = count_column("evidence_total", "evidence")
 
 
 @admin.register(models.Facility)
@@ -461,24 +455,12 @@ class FacilityAdmin(DatasetAdmin):
         ),
     ]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(
-                company_total=Count("company_links__company", distinct=True),
-                evidence_total=Count("evidence", distinct=True),
-            )
-        )
-
-    @admin.display(description="companies", ordering="company_total")
-    def company_count(self, obj):
-        return obj.company_total
-
-    @admin.display(description="evidence", ordering="evidence_total")
-    def evidence_count(self, obj):
-        return obj.evidence_total
+    counts = {
+        "company_total": Count("company_links__company", distinct=True),
+        "evidence_total": Count("evidence", distinct=True),
+    }
+    company_count = count_column("company_total", "companies")
+    evidence_count = count_column("evidence_total", "evidence")
 
 
 @admin.register(models.Deal)
@@ -507,16 +489,12 @@ class DealAdmin(DatasetAdmin):
         ("Scope", {"fields": ["stages", "commodities", "facilities", "countries"]}),
     ]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .order_by(*self.model._meta.ordering)
-            .annotate(
-                party_total=Count("party_links", distinct=True),
-                evidence_total=Count("evidence", distinct=True),
-            )
-        )
+    counts = {
+        "party_total": Count("party_links", distinct=True),
+        "evidence_total": Count("evidence", distinct=True),
+    }
+    party_count = count_column("party_total", "parties")
+    evidence_count = count_column("evidence_total", "evidence")
 
     @admin.display(description="value", ordering="amount_usd")
     def value(self, obj):
@@ -525,14 +503,6 @@ class DealAdmin(DatasetAdmin):
         return f"{obj.get_value_qualifier_display() + ' ' if obj.value_qualifier not in ('', 'exact') else ''}" + (
             f"{obj.amount:,.0f} {obj.currency}"
         )
-
-    @admin.display(description="parties", ordering="party_total")
-    def party_count(self, obj):
-        return obj.party_total
-
-    @admin.display(description="evidence", ordering="evidence_total")
-    def evidence_count(self, obj):
-        return obj.evidence_total
 
 
 @admin.register(models.DealParty)
