@@ -1,8 +1,8 @@
 """Editor-side services: what the admin, the import and the ``create_editor`` command do beyond plain CRUD.
 
 HackSoft style: ``<entity>_<action>`` names, keyword-only typed arguments, ``@transaction.atomic`` on writes.
-Every check here reuses the loader's own functions (:func:`deals.services.source_text_prepare` and
-:func:`deals.services.evidence_locate`), so the admin, an import and ``load_dataset`` accept and reject exactly
+Every check here reuses the loader's own functions (:func:`deals.services.sources.source_text_prepare` and
+:func:`deals.services.sources.evidence_locate`), so the admin, an import and ``load_dataset`` accept and reject exactly
 the same texts and quotes.
 """
 
@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from deals import models
-from deals.services import PreparedText, evidence_locate, source_text_prepare
+from deals.services.sources import PreparedText, evidence_locate, source_text_prepare
 from deals.text import QuoteAmbiguous, QuoteError, QuoteLocation, quote_spans
 
 EDITORS_GROUP = "Editors"
@@ -135,7 +135,7 @@ def source_upload_prepare(*, raw: bytes, exclude_pk: int | None = None) -> Prepa
 
 
 def evidence_quote_resolve(*, source: models.Source, quote: str, occurrence: int | None = None) -> QuoteLocation:
-    """Locate a pasted quote in its source with :func:`deals.services.evidence_locate`, as the loader does.
+    """Locate a pasted quote in its source with :func:`deals.services.sources.evidence_locate`, as the loader does.
 
     Raises ``ValidationError`` whose message says whether the quote is missing or ambiguous (and how many times it
     occurs, so the editor can pick an occurrence).

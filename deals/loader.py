@@ -7,7 +7,7 @@ The dataset is a directory of YAML files:
 - any other ``*.yaml``: records, one file per source article, with top-level ``source`` (the default source of
   its evidence), ``companies``, ``facilities`` and ``deals``.
 
-:func:`dataset_plan` validates everything a load needs before :func:`deals.services.dataset_load` writes a row:
+:func:`dataset_plan` validates everything a load needs before :func:`deals.services.dataset.dataset_load` writes a row:
 every quote is located in its source's normalised text (computed here from the raw bytes), every slug reference
 resolves, every choice value is known, and every record passes ``full_clean()``. All problems are collected, each
 naming the file, the record and (for evidence) the quote, so one run reports them all.
@@ -25,7 +25,7 @@ from django.db import models
 
 from deals.models import Commodity, Company, Deal, DealParty, Evidence, Facility, FacilityCompany, Source
 from deals.models import SupplyChainStage as Stage
-from deals.services import evidence_locate, source_text_prepare
+from deals.services.sources import evidence_locate, source_text_prepare
 from deals.text import QuoteError
 
 SOURCES_FILE = "sources.yaml"

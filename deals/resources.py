@@ -3,7 +3,7 @@
 Related records are written and read by slug, never by database id, so an exported file imports into another
 database. Every import runs in one transaction and is rolled back as a whole if any row is invalid: a batch is
 written completely or not at all. Evidence rows are checked against their source with the loader's own
-:func:`deals.services.evidence_locate` (via :func:`deals.editing.evidence_quote_resolve`).
+:func:`deals.services.sources.evidence_locate` (via :func:`deals.editing.evidence_quote_resolve`).
 
 Importable: commodities, companies, facilities, facility companies, deals, deal parties and evidence.
 Export-only: sources (their text must arrive as the raw document so that both digests are computed from the

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import Count
 
 from deals import models
 from deals.text import mojibake_find
@@ -46,9 +47,7 @@ def test_counts_by_type_are_pinned(loaded):
         "FacilityCompany": 5,
         "Evidence": 58,
     }
-    kinds = dict(
-        models.Company.objects.values_list("kind").annotate(n=models.models.Count("pk")).values_list("kind", "n")
-    )
+    kinds = dict(models.Company.objects.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     assert kinds == {"company": 18, "government": 5, "agency": 1}
 
 

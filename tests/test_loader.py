@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from deals import models
-from deals.services import source_text_prepare
+from deals.services.sources import source_text_prepare
 from tests.factories import CompanyFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"

@@ -1,4 +1,4 @@
-"""Smoke tests: factories build valid records, and docs/data-model.md stays accurate to deals/models.py."""
+"""Smoke tests: factories build valid records, and docs/data-model.md stays accurate to deals/models/."""
 
 import hashlib
 import re

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from deals import models
-from deals.services import source_text_prepare
+from deals.services.sources import source_text_prepare
 from tests.factories import CompanyFactory, EvidenceFactory, SourceFactory
 
 SOURCE_ADD = reverse("admin:deals_source_add")

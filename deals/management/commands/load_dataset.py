@@ -1,4 +1,4 @@
-"""``manage.py load_dataset``: a thin wrapper over :func:`deals.services.dataset_load`."""
+"""``manage.py load_dataset``: a thin wrapper over :func:`deals.services.dataset.dataset_load`."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from deals.loader import DatasetError
-from deals.services import dataset_load
+from deals.services.dataset import dataset_load
 
 
 class Command(BaseCommand):

@@ -1,0 +1,73 @@
+"""Inlines shared by the record admins: evidence, deal parties and facility companies."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from deals import models
+from deals.admin.base import SafeAutocompleteMixin
+from deals.forms import (
+    EvidenceAdminForm,
+    EvidenceInlineFormSet,
+)
+
+
+def _admin_link(obj) -> str:
+    if obj is None:
+        return "–"
+    url = reverse(f"admin:deals_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+class EvidenceInline(SafeAutocompleteMixin, admin.StackedInline):
+    """Evidence for the record being edited: pick the source, paste the quote; offsets are found on save."""
+
+    model = models.Evidence
+    form = EvidenceAdminForm
+    formset = EvidenceInlineFormSet
+    fields = ["source", "quote", "occurrence", "fields", "note", "start", "end"]
+    readonly_fields = ["start", "end"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    classes = ["evidence-inline"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+
+class DealPartyInline(SafeAutocompleteMixin, admin.TabularInline):
+    """A deal's parties, each with its role; the same company may appear once per role."""
+
+    model = models.DealParty
+    fields = ["company", "role"]
+    autocomplete_fields = ["company"]
+    extra = 2
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company")
+
+
+class FacilityCompanyInline(SafeAutocompleteMixin, admin.TabularInline):
+    """The companies at a facility, each with its role (on the facility page)."""
+
+    model = models.FacilityCompany
+    fields = ["company", "role"]
+    autocomplete_fields = ["company"]
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("company")
+
+
+class CompanyFacilityInline(FacilityCompanyInline):
+    """The facilities a company is involved in (on the company page)."""
+
+    fields = ["facility", "role"]
+    autocomplete_fields = ["facility"]
+    verbose_name = "facility"
+    verbose_name_plural = "facilities"
+
+    def get_queryset(self, request):
+        return admin.TabularInline.get_queryset(self, request).select_related("facility")

@@ -1,0 +1,266 @@
+"""Facilities (mines, plants, refineries) and the companies linked to them with a role."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from deals.models.base import (
+    CURRENCY_VALIDATOR,
+    DatePrecision,
+    SlugModel,
+    ValueQualifier,
+    choices_constraint,
+    date_precision_clean,
+    date_precision_constraint,
+    needs_figure_constraint,
+)
+from deals.models.company import Company
+from deals.models.vocabulary import Commodity
+
+
+class Facility(SlugModel):
+    """A physical site: a mine or deposit, a separation plant, a magnet plant, a battery-materials plant…"""
+
+    class Kind(models.TextChoices):
+        MINE = "mine", "Mine or deposit"
+        SEPARATION = "separation", "Separation or refinery"
+        METAL_ALLOY = "metal_alloy", "Metal and alloy plant"
+        MAGNET = "magnet", "Magnet plant"
+        BATTERY_MATERIALS = "battery_materials", "Battery-materials plant"
+        RECYCLING = "recycling", "Recycling plant"
+        OTHER = "other", "Other facility"
+
+    class Status(models.TextChoices):
+        ANNOUNCED = "announced", "Announced"
+        PLANNED = "planned", "Planned (permitting, design)"
+        UNDER_CONSTRUCTION = "under_construction", "Under construction"
+        COMMISSIONING = "commissioning", "Commissioning (starting up)"
+        OPERATING = "operating", "Operating"
+        IDLE = "idle", "Idle or mothballed"
+        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", "Closed"
+        EXPLORATION = "exploration", "Exploration or development (deposits)"
+        UNKNOWN = "unknown", "Not stated"
+
+    class LocationPrecision(models.TextChoices):
+        EXACT = "exact", "Exact site"
+        LOCALITY = "locality", "City or town"
+        REGION = "region", "State, province or region"
+        COUNTRY = "country", "Country only"
+
+    class CapacityPeriod(models.TextChoices):
+        YEAR = "year", "Per year"
+        MONTH = "month", "Per month"
+        DAY = "day", "Per day"
+
+    name = models.CharField(max_length=200, help_text="Name of the facility as the sources give it.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, help_text="What the facility does.")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.UNKNOWN, help_text="Development status, as last reported."
+    )
+    country = CountryField(blank=True, help_text="Country (ISO 3166-1 alpha-2).")
+    region = models.CharField(
+        max_length=120, blank=True, help_text="State, province or region, e.g. 'Georgia' or 'Quebec'."
+    )
+    locality = models.CharField(max_length=120, blank=True, help_text="City or town, e.g. 'Columbus'.")
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="WGS84 latitude; only where a source states coordinates.",
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="WGS84 longitude; only where a source states coordinates.",
+    )
+    location_precision = models.CharField(
+        max_length=10,
+        choices=LocationPrecision.choices,
+        blank=True,
+        help_text="How precisely the location is known: exact site, locality, region or country.",
+    )
+    capacity_amount = models.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Stated production capacity, e.g. 3000.",
+    )
+    capacity_unit = models.CharField(max_length=40, blank=True, help_text="Unit of the capacity, e.g. 'tonnes'.")
+    capacity_period = models.CharField(
+        max_length=10, choices=CapacityPeriod.choices, blank=True, help_text="Period of the capacity, e.g. per year."
+    )
+    capacity_qualifier = models.CharField(
+        max_length=12,
+        choices=ValueQualifier.choices,
+        blank=True,
+        help_text="How to read the capacity figure (exact, approximate, up to, at least).",
+    )
+    planned_start = models.DateField(
+        null=True, blank=True, help_text="Planned start of production, first day of the stated period."
+    )
+    planned_start_precision = models.CharField(
+        max_length=5,
+        choices=DatePrecision.choices,
+        blank=True,
+        help_text="Precision of planned_start: day, month or year.",
+    )
+    jobs = models.PositiveIntegerField(null=True, blank=True, help_text="Number of jobs stated for the facility.")
+    jobs_qualifier = models.CharField(
+        max_length=12,
+        choices=ValueQualifier.choices,
+        blank=True,
+        help_text="How to read the jobs figure, e.g. 'at least' for 500+.",
+    )
+    investment_amount = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Stated investment in the facility, in investment_currency.",
+    )
+    investment_currency = models.CharField(
+        max_length=3, blank=True, validators=[CURRENCY_VALIDATOR], help_text="ISO 4217 currency of the investment."
+    )
+    investment_amount_usd = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="The investment in US dollars.",
+    )
+    investment_qualifier = models.CharField(
+        max_length=12, choices=ValueQualifier.choices, blank=True, help_text="How to read the investment figure."
+    )
+    description = models.TextField(blank=True, help_text="What the sources say about the facility.")
+    commodities = models.ManyToManyField(
+        Commodity, blank=True, related_name="facilities", help_text="What the facility mines, processes or makes."
+    )
+    companies = models.ManyToManyField(
+        Company,
+        through="FacilityCompany",
+        related_name="facilities",
+        blank=True,
+        help_text="Companies involved, each with a role.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        verbose_name_plural = "facilities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)),
+                name="facility_latitude_range",
+                violation_error_message="Latitude must lie between -90 and 90.",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | (Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                name="facility_longitude_range",
+                violation_error_message="Longitude must lie between -180 and 180.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="facility_coordinates_together",
+                violation_error_message="Latitude and longitude must be given together.",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_amount__isnull=True) | (Q(capacity_amount__gte=0) & ~Q(capacity_unit="")),
+                name="facility_capacity_nonnegative_with_unit",
+                violation_error_message="Capacity must be non-negative and have a unit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(investment_amount__isnull=True)
+                | (Q(investment_amount__gte=0) & ~Q(investment_currency="")),
+                name="facility_investment_nonnegative_with_currency",
+                violation_error_message="Investment must be non-negative and have a currency.",
+            ),
+            models.CheckConstraint(
+                condition=Q(investment_amount_usd__isnull=True) | Q(investment_amount_usd__gte=0),
+                name="facility_investment_usd_nonnegative",
+                violation_error_message="The USD investment must be non-negative.",
+            ),
+            date_precision_constraint("facility", "planned_start", "planned_start_precision"),
+            needs_figure_constraint("facility", "capacity_period", "capacity_amount"),
+            needs_figure_constraint("facility", "capacity_qualifier", "capacity_amount"),
+            needs_figure_constraint("facility", "jobs_qualifier", "jobs"),
+            needs_figure_constraint("facility", "investment_qualifier", "investment_amount"),
+            needs_figure_constraint("facility", "investment_currency", "investment_amount"),
+            choices_constraint("facility", "capacity_qualifier", ValueQualifier, blank=True),
+            choices_constraint("facility", "planned_start_precision", DatePrecision, blank=True),
+            choices_constraint("facility", "jobs_qualifier", ValueQualifier, blank=True),
+            choices_constraint("facility", "investment_qualifier", ValueQualifier, blank=True),
+        ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [
+        choices_constraint("facility", "kind", Kind),
+        choices_constraint("facility", "status", Status),
+        choices_constraint("facility", "location_precision", LocationPrecision, blank=True),
+        choices_constraint("facility", "capacity_period", CapacityPeriod, blank=True),
+    ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = date_precision_clean(self.planned_start, self.planned_start_precision, "planned_start")
+        if self.latitude is not None and not self.location_precision:
+            errors["location_precision"] = "Coordinates need a location precision."
+        if self.capacity_amount is not None and not self.capacity_period:
+            errors["capacity_period"] = "A capacity needs a period (per year, month or day)."
+        if self.jobs is None and self.jobs_qualifier:
+            errors["jobs_qualifier"] = "A jobs qualifier needs a jobs figure."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FacilityCompany(models.Model):
+    """A company's role at a facility (owner, operator, developer…)."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        OPERATOR = "operator", "Operator"
+        DEVELOPER = "developer", "Developer"
+        PARTNER = "partner", "Partner"
+        INVESTOR = "investor", "Investor"
+        OFFTAKER = "offtaker", "Offtaker"
+        SUPPLIER = "supplier", "Supplier"
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="company_links", help_text="The facility."
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="facility_links", help_text="The company."
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, help_text="The company's role at the facility.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["facility__slug", "company__slug", "role"]
+        verbose_name = "facility company"
+        verbose_name_plural = "facility companies"
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "company", "role"], name="facility_company_role_unique"),
+        ]
+
+    # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
+    Meta.constraints += [choices_constraint("facility_company", "role", Role)]
+
+    def __str__(self):
+        return f"{self.company} – {self.get_role_display()} – {self.facility}"
