@@ -19,9 +19,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from deals import models
+from deals.services.duplicates import record_admin_link, source_duplicate_find
 from deals.services.sources import PreparedText, evidence_locate, source_text_prepare
 from deals.text import QuoteAmbiguous, QuoteError, QuoteLocation, quote_spans
 
@@ -31,12 +33,13 @@ EDITORS_GROUP = "Editors"
 # (sources, companies, facilities, deals, commodities): API clients and fixtures refer to those slugs, and a
 # deletion cascades to evidence. Link rows and evidence carry no slug of their own, and fixing a wrong party or
 # a wrong quote means removing it, so editors may delete those. Supply-chain stages are a fixed vocabulary
-# seeded by a migration: view only.
+# seeded by a migration: view only. Deals, companies and facilities leave the public dataset by withdrawal or
+# merge instead ("publish" covers publishing, withdrawing and merging; see deals/admin/publication.py).
 EDITOR_PERMISSIONS: dict[type, tuple[str, ...]] = {
     models.Source: ("add", "change", "view"),
-    models.Company: ("add", "change", "view"),
-    models.Facility: ("add", "change", "view"),
-    models.Deal: ("add", "change", "view"),
+    models.Company: ("add", "change", "view", "publish"),
+    models.Facility: ("add", "change", "view", "publish"),
+    models.Deal: ("add", "change", "view", "publish"),
     models.Commodity: ("add", "change", "view"),
     models.DealParty: ("add", "change", "delete", "view"),
     models.FacilityCompany: ("add", "change", "delete", "view"),
@@ -105,7 +108,8 @@ def source_upload_prepare(*, raw: bytes, exclude_pk: int | None = None) -> Prepa
 
     Raises ``ValidationError`` (with a message an editor can act on) when the bytes are not UTF-8, when they contain
     a C0 control character other than tab, line feed or carriage return (NUL included), when the text is empty
-    after normalisation, or when a source with the same raw digest already exists.
+    after normalisation, or when a source with the same raw digest, or the same text once quotes, dashes and white
+    space are folded, already exists (the message links it).
     """
     try:
         decoded = raw.decode("utf-8")
@@ -129,7 +133,19 @@ def source_upload_prepare(*, raw: bytes, exclude_pk: int | None = None) -> Prepa
     duplicate = models.Source.objects.filter(raw_sha256=prepared.raw_sha256).exclude(pk=exclude_pk).first()
     if duplicate is not None:
         raise ValidationError(
-            f"This document is already stored as source “{duplicate.slug}” ({duplicate.title}).", code="duplicate"
+            format_html("This document is already stored as source {}.", record_admin_link(record=duplicate)),
+            code="duplicate",
+        )
+    # The same article copied with other quotes, dashes or spacing is a different file but the same source.
+    duplicate = source_duplicate_find(text=prepared.text, exclude_pk=exclude_pk)
+    if duplicate is not None:
+        raise ValidationError(
+            format_html(
+                "This text is already stored as source {} (the same text once quotes, dashes and white space are "
+                "normalised). Add your evidence to that source instead.",
+                record_admin_link(record=duplicate),
+            ),
+            code="duplicate_text",
         )
     return prepared
 

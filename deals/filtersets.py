@@ -22,8 +22,11 @@ from django_countries import countries
 from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
-from deals.models import Commodity, Company, Deal, DealParty, Facility, Source, SupplyChainStage
-from deals.selectors import SEARCH_MAX_TERMS, records_search, search_terms
+from deals.models import Commodity, Company, Deal, DealParty, Facility, PublicationStatus, Source, SupplyChainStage
+from deals.selectors import SEARCH_MAX_TERMS, records_search, search_terms, source_public
+
+# Filters name related records by slug; only published ones count, so a draft's slug is as unknown as a typo.
+_PUBLISHED = PublicationStatus.PUBLISHED
 
 DATE_HELP = "Format YYYY-MM-DD; inclusive."
 MULTI_HELP = "Several values: repeat the parameter or separate them with commas; any of them matches."
@@ -254,7 +257,7 @@ class DealFilterSet(filters.FilterSet):
     country = country_filter(field_name="countries", lookup_expr="contains", help_text="Deals concerning this country.")
     company = SlugFilter(
         field_name="party_links__company",
-        queryset=Company.objects.all(),
+        queryset=Company.objects.public(),
         noun="company",
         where="listed at /api/v1/companies/",
         help_text="Deals with this company (slug) as a party, in any role unless `role` is given, in which case "
@@ -292,7 +295,7 @@ class DealFilterSet(filters.FilterSet):
     value_usd_max = usd_filter(lookup_expr="lte", help_text="Deals worth at most this much (amount_usd).")
     source = SlugFilter(
         field_name="evidence__source",
-        queryset=Source.objects.all(),
+        queryset=source_public(),
         noun="source",
         where="listed at /api/v1/sources/",
         help_text="Deals supported by evidence from this source (slug).",
@@ -309,7 +312,7 @@ class DealFilterSet(filters.FilterSet):
 
     def filter_party_country(self, queryset, name, value):
         # A subquery, not a join: a deal with several parties from these countries is still listed once.
-        links = DealParty.objects.filter(company__country__in=value)
+        links = DealParty.objects.filter(company__country__in=value, company__publication_status=_PUBLISHED)
         return queryset.filter(pk__in=links.values("deal_id"))
 
     def filter_queryset(self, queryset):
@@ -364,7 +367,7 @@ class FacilityFilterSet(filters.FilterSet):
     )
     company = SlugFilter(
         field_name="company_links__company",
-        queryset=Company.objects.all(),
+        queryset=Company.objects.public(),
         noun="company",
         where="listed at /api/v1/companies/",
         help_text="Facilities this company (slug) is involved in, in any role.",

@@ -11,9 +11,11 @@ import re
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.utils.html import format_html, format_html_join
 
 from deals import models
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
+from deals.services.duplicates import deal_duplicates_find, record_admin_link
 
 # One limit for pasted and uploaded texts. settings.DATA_UPLOAD_MAX_MEMORY_SIZE (6 MiB) sits above it, so that a
 # paste over the limit reaches this form and gets a message instead of Django's bare 400 page.
@@ -299,3 +301,66 @@ class CompanyAdminForm(forms.ModelForm):
     class Meta:
         model = models.Company
         fields = ["slug", "name", "kind", "country", "locality", "parent", "aliases", "description", "website"]
+
+
+# The deal form's confirmation checkbox; the party formset reads it from the same POST.
+CONFIRM_DIFFERENT_DEAL = "confirm_different_deal"
+
+
+class DealAdminForm(forms.ModelForm):
+    """Deals, with the confirmation a new deal needs when an existing deal has the same type and parties."""
+
+    confirm_different_deal = forms.BooleanField(
+        required=False,
+        label="This is a different deal",
+        help_text="Tick only if an existing deal with the same type and the same parties is not this deal.",
+    )
+
+    class Meta:
+        model = models.Deal
+        fields = [
+            "slug",
+            "title",
+            "deal_type",
+            "status",
+            "summary",
+            "announced_date",
+            "announced_date_precision",
+            "amount",
+            "currency",
+            "value_qualifier",
+            "amount_usd",
+            "stages",
+            "commodities",
+            "facilities",
+            "countries",
+        ]
+
+
+class DealPartyInlineFormSet(forms.BaseInlineFormSet):
+    """The parties of a deal; refuses a *new* deal whose type and parties match an existing deal's, linking it.
+
+    The check lives on the parties' formset because only it sees the parties being added with the deal.
+    """
+
+    def clean(self):
+        super().clean()
+        deal = self.instance
+        if not deal._state.adding or self.data.get(CONFIRM_DIFFERENT_DEAL) in ("on", "true", "1"):
+            return
+        company_ids = {
+            form.cleaned_data["company"].pk
+            for form in self.forms
+            if form.cleaned_data.get("company") is not None and not form.cleaned_data.get("DELETE")
+        }
+        duplicates = deal_duplicates_find(deal_type=deal.deal_type, company_ids=company_ids)
+        if duplicates:
+            links = format_html_join(", ", "{}", ((record_admin_link(record=d),) for d in duplicates))
+            raise ValidationError(
+                format_html(
+                    "A deal of this type with the same parties already exists: {}. Add your evidence there, or tick "
+                    "“This is a different deal” if it is not the same deal.",
+                    links,
+                ),
+                code="duplicate_deal",
+            )

@@ -48,8 +48,11 @@ from deals.models import (
     Evidence,
     Facility,
     FacilityCompany,
+    PublicationStatus,
     Source,
 )
+
+_PUBLISHED = PublicationStatus.PUBLISHED
 
 # A search term is a run of letters and digits (Unicode); anything else separates terms. PostgreSQL gets the same
 # words because _words() turns every other run of characters into a space before its parser sees the text.
@@ -132,8 +135,10 @@ def _evidence_quotes(*, target: str):
     """All evidence quotes of the outer record, joined by newlines (PostgreSQL only: uses STRING_AGG)."""
     from django.contrib.postgres.aggregates import StringAgg
 
+    # A source is searched on the quotes of published records only (those are what its page shows).
+    evidence = evidence_public() if target == "source" else Evidence.objects.all()
     quotes = (
-        Evidence.objects.filter(**{target: OuterRef("pk")})
+        evidence.filter(**{target: OuterRef("pk")})
         .order_by()
         .values(target)
         .annotate(text=StringAgg("quote", delimiter="\n"))
@@ -207,7 +212,7 @@ def _search_fallback(*, queryset: QuerySet, spec: _SearchSpec, terms: list[str])
         if spec.evidence_target:
             match |= Q(pk__in=Evidence.objects.filter(quote__iregex=pattern).values(f"{spec.evidence_target}_id"))
         if spec.evidence_source:
-            match |= Q(pk__in=Evidence.objects.filter(quote__iregex=pattern).values("source_id"))
+            match |= Q(pk__in=evidence_public().filter(quote__iregex=pattern).values("source_id"))
         queryset = queryset.filter(match)
     return queryset
 
@@ -225,6 +230,20 @@ def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
     return _search_fallback(queryset=queryset, spec=spec, terms=terms)
 
 
+def evidence_public() -> QuerySet[Evidence]:
+    """Evidence of published records: what the public sees of the quotes, and what makes a source public."""
+    return Evidence.objects.filter(
+        Q(deal__publication_status=_PUBLISHED)
+        | Q(company__publication_status=_PUBLISHED)
+        | Q(facility__publication_status=_PUBLISHED)
+    )
+
+
+def source_public() -> QuerySet[Source]:
+    """Sources cited by at least one published record (a source is public once a published record cites it)."""
+    return Source.objects.filter(pk__in=evidence_public().values("source_id"))
+
+
 def _provenance_prefetch() -> Prefetch:
     """Evidence with its source in brief; the source's (long) text is never loaded for provenance."""
     return Prefetch(
@@ -236,15 +255,19 @@ def _provenance_prefetch() -> Prefetch:
 
 
 def deal_list() -> QuerySet[Deal]:
-    """Deals with everything the API shows: parties (with companies), facilities, commodities, stages and
-    provenance, plus ``evidence_count``; default order newest announcement first, ties by slug."""
+    """Published deals with everything the API shows: parties (published companies only), published facilities,
+    commodities, stages and provenance, plus ``evidence_count``; default order newest announcement first, ties by
+    slug."""
     return (
-        Deal.objects.prefetch_related(
+        Deal.objects.public()
+        .prefetch_related(
             Prefetch(
                 "party_links",
-                queryset=DealParty.objects.select_related("company").order_by("role", "company__slug"),
+                queryset=DealParty.objects.filter(company__publication_status=_PUBLISHED)
+                .select_related("company")
+                .order_by("role", "company__slug"),
             ),
-            Prefetch("facilities", queryset=Facility.objects.order_by("slug")),
+            Prefetch("facilities", queryset=Facility.objects.public().order_by("slug")),
             Prefetch("commodities", queryset=Commodity.objects.order_by("slug")),
             "stages",
             _provenance_prefetch(),
@@ -255,16 +278,23 @@ def deal_list() -> QuerySet[Deal]:
 
 
 def company_list(*, detail: bool = False) -> QuerySet[Company]:
-    """Companies with annotated ``deal_count``, ``facility_count`` and ``evidence_count`` and provenance;
-    with ``detail`` also their deal roles and facility roles (with the deals and facilities)."""
+    """Published companies with annotated ``deal_count``, ``facility_count`` (published deals and facilities only)
+    and ``evidence_count`` and provenance; with ``detail`` also their roles
+    in published deals and facilities (with the deals and facilities)."""
     queryset = (
-        Company.objects.select_related("parent")
+        Company.objects.public()
+        .select_related("parent")  # the API shows it only when published (Company.parent_public)
         .prefetch_related(_provenance_prefetch())
         .annotate(
             deal_count=_count_subquery(
-                DealParty.objects.filter(company=OuterRef("pk")), column="company", distinct="deal"
+                DealParty.objects.filter(company=OuterRef("pk"), deal__publication_status=_PUBLISHED),
+                column="company",
+                distinct="deal",
             ),
-            facility_count=_count_subquery(FacilityCompany.objects.filter(company=OuterRef("pk")), column="company"),
+            facility_count=_count_subquery(
+                FacilityCompany.objects.filter(company=OuterRef("pk"), facility__publication_status=_PUBLISHED),
+                column="company",
+            ),
             evidence_count=_count_subquery(Evidence.objects.filter(company=OuterRef("pk")), column="company"),
         )
         .order_by("name", "slug")
@@ -273,26 +303,34 @@ def company_list(*, detail: bool = False) -> QuerySet[Company]:
         queryset = queryset.prefetch_related(
             Prefetch(
                 "deal_links",
-                queryset=DealParty.objects.select_related("deal").order_by("deal__slug", "role"),
+                queryset=DealParty.objects.filter(deal__publication_status=_PUBLISHED)
+                .select_related("deal")
+                .order_by("deal__slug", "role"),
             ),
             Prefetch(
                 "facility_links",
-                queryset=FacilityCompany.objects.select_related("facility").order_by("facility__slug", "role"),
+                queryset=FacilityCompany.objects.filter(facility__publication_status=_PUBLISHED)
+                .select_related("facility")
+                .order_by("facility__slug", "role"),
             ),
         )
     return queryset
 
 
 def facility_list() -> QuerySet[Facility]:
-    """Facilities with their companies (and roles), commodities, deals, provenance and ``evidence_count``."""
+    """Published facilities with their published companies (and roles), commodities, published deals, provenance
+    and ``evidence_count``."""
     return (
-        Facility.objects.prefetch_related(
+        Facility.objects.public()
+        .prefetch_related(
             Prefetch(
                 "company_links",
-                queryset=FacilityCompany.objects.select_related("company").order_by("role", "company__slug"),
+                queryset=FacilityCompany.objects.filter(company__publication_status=_PUBLISHED)
+                .select_related("company")
+                .order_by("role", "company__slug"),
             ),
             Prefetch("commodities", queryset=Commodity.objects.order_by("slug")),
-            Prefetch("deals", queryset=Deal.objects.order_by("slug").only("slug", "title")),
+            Prefetch("deals", queryset=Deal.objects.public().order_by("slug").only("slug", "title")),
             _provenance_prefetch(),
         )
         .annotate(evidence_count=_count_subquery(Evidence.objects.filter(facility=OuterRef("pk")), column="facility"))
@@ -301,16 +339,18 @@ def facility_list() -> QuerySet[Facility]:
 
 
 def source_list(*, detail: bool = False) -> QuerySet[Source]:
-    """Sources with ``evidence_count``; the full text is loaded only with ``detail``, which also prefetches
-    every evidence row with the record it supports (see :func:`source_records`)."""
-    queryset = Source.objects.annotate(
-        evidence_count=_count_subquery(Evidence.objects.filter(source=OuterRef("pk")), column="source")
-    ).order_by("slug")
+    """Public sources (see :func:`source_public`) with ``evidence_count`` (evidence of published records); the full
+    text is loaded only with ``detail``, which also prefetches that evidence with the record it supports (see
+    :func:`source_records`)."""
+    queryset = source_public().annotate(
+        evidence_count=_count_subquery(evidence_public().filter(source=OuterRef("pk")), column="source")
+    )
+    queryset = queryset.order_by("slug")
     if detail:
         return queryset.prefetch_related(
             Prefetch(
                 "evidence",
-                queryset=Evidence.objects.select_related("deal", "company", "facility").order_by("start", "id"),
+                queryset=evidence_public().select_related("deal", "company", "facility").order_by("start", "id"),
                 to_attr="evidence_with_targets",
             )
         )
@@ -327,13 +367,13 @@ class SourceRecords:
 
 
 def source_records(*, source: Source) -> SourceRecords:
-    """Every deal, company and facility that ``source``'s evidence supports (from :func:`source_list`'s
+    """Every published deal, company and facility that ``source``'s evidence supports (from :func:`source_list`'s
     ``detail`` prefetch, so it costs no query)."""
     found: dict[str, dict[str, object]] = {"deal": {}, "company": {}, "facility": {}}
     for evidence in source.evidence_with_targets:
         for name in Evidence.TARGETS:
             record = getattr(evidence, name)
-            if record is not None:
+            if record is not None and record.is_public:
                 found[name][record.slug] = record
     return SourceRecords(
         deals=[found["deal"][k] for k in sorted(found["deal"])],
@@ -343,15 +383,20 @@ def source_records(*, source: Source) -> SourceRecords:
 
 
 def commodity_list() -> QuerySet[Commodity]:
-    """Commodities with their parent and ``deal_count``/``facility_count``; ordered by name."""
+    """Commodities with their parent and ``deal_count``/``facility_count`` (published records only); ordered by
+    name."""
     return (
         Commodity.objects.select_related("parent")
         .annotate(
             deal_count=_count_subquery(
-                Deal.commodities.through.objects.filter(commodity=OuterRef("pk")), column="commodity"
+                Deal.commodities.through.objects.filter(commodity=OuterRef("pk"), deal__publication_status=_PUBLISHED),
+                column="commodity",
             ),
             facility_count=_count_subquery(
-                Facility.commodities.through.objects.filter(commodity=OuterRef("pk")), column="commodity"
+                Facility.commodities.through.objects.filter(
+                    commodity=OuterRef("pk"), facility__publication_status=_PUBLISHED
+                ),
+                column="commodity",
             ),
         )
         .order_by("name", "slug")

@@ -121,3 +121,12 @@ class EvidenceFactory(DjangoModelFactory):
     end = factory.LazyAttribute(lambda o: o.source.text.index(".") + 1)
     quote = factory.LazyAttribute(lambda o: o.source.text[o.start : o.end])
     fields = factory.LazyFunction(lambda: ["title"])
+
+
+class CitedSourceFactory(SourceFactory):
+    """A public source: one published deal cites it (a source is public once a published record cites it)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    cited_by = factory.RelatedFactory(EvidenceFactory, factory_related_name="source")

@@ -8,13 +8,14 @@ from django.db.models import Count
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
 from deals.admin.inlines import CompanyFacilityInline, EvidenceInline
+from deals.admin.publication import PublicationAdminMixin
 from deals.forms import (
     CompanyAdminForm,
 )
 
 
 @admin.register(models.Company)
-class CompanyAdmin(DatasetAdmin):
+class CompanyAdmin(PublicationAdminMixin, DatasetAdmin):
     resource_classes = [resources.CompanyResource]
     form = CompanyAdminForm
     list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]

@@ -8,11 +8,14 @@ from django.db.models import Count
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
 from deals.admin.inlines import DealPartyInline, EvidenceInline
+from deals.admin.publication import PublicationAdminMixin
+from deals.forms import DealAdminForm
 
 
 @admin.register(models.Deal)
-class DealAdmin(DatasetAdmin):
+class DealAdmin(PublicationAdminMixin, DatasetAdmin):
     resource_classes = [resources.DealResource]
+    form = DealAdminForm
     list_display = [
         "title",
         "slug",
@@ -35,6 +38,12 @@ class DealAdmin(DatasetAdmin):
         ("Value", {"fields": [("amount", "currency", "value_qualifier"), "amount_usd"]}),
         ("Scope", {"fields": ["stages", "commodities", "facilities", "countries"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # only a new deal is checked against the existing ones
+            fieldsets = [*fieldsets, ("Duplicates", {"fields": ["confirm_different_deal"]})]
+        return fieldsets
 
     counts = {
         "party_total": Count("party_links", distinct=True),

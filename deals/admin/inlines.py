@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from deals import models
 from deals.admin.base import SafeAutocompleteMixin
 from deals.forms import (
+    DealPartyInlineFormSet,
     EvidenceAdminForm,
     EvidenceInlineFormSet,
 )
@@ -38,9 +39,11 @@ class EvidenceInline(SafeAutocompleteMixin, admin.StackedInline):
 
 
 class DealPartyInline(SafeAutocompleteMixin, admin.TabularInline):
-    """A deal's parties, each with its role; the same company may appear once per role."""
+    """A deal's parties, each with its role; the same company may appear once per role. A new deal with the type
+    and parties of an existing one is refused unless the editor confirms it is a different deal."""
 
     model = models.DealParty
+    formset = DealPartyInlineFormSet
     fields = ["company", "role"]
     autocomplete_fields = ["company"]
     extra = 2

@@ -291,7 +291,9 @@ class CompanySerializer(serializers.ModelSerializer):
 
     url = _detail_url("company")
     country = CountrySerializer(read_only=True, allow_null=True, help_text="Country of headquarters, if stated.")
-    parent = CompanyBriefSerializer(read_only=True, allow_null=True, help_text="Parent organisation, if any.")
+    parent = CompanyBriefSerializer(
+        source="parent_public", read_only=True, allow_null=True, help_text="Parent organisation, if any."
+    )
     aliases = serializers.ListField(
         child=serializers.CharField(help_text="An alias."), read_only=True, help_text="Other names the sources use."
     )
@@ -544,7 +546,7 @@ class CompanyCsvSerializer(serializers.ModelSerializer):
     url = _detail_url("company")
     country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
     aliases = serializers.SerializerMethodField(help_text="Aliases, semicolon-joined.")
-    parent = serializers.CharField(source="parent.slug", read_only=True, default="", help_text="Parent's slug.")
+    parent = serializers.CharField(source="parent_public.slug", read_only=True, default="", help_text="Parent's slug.")
     deal_count = _count("Number of deals.")
     facility_count = _count("Number of facility roles.")
     evidence_count = _count("Number of evidence quotes.")

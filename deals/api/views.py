@@ -24,6 +24,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from deals import selectors
 from deals.api import schema as docs
 from deals.api.pagination import StrictPageNumberPagination
+from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictOrderingFilter, filterset_repeatable, query_params_check
 from deals.api.renderers import CsvRenderer
 from deals.api.serializers import (
@@ -146,8 +147,19 @@ def _resource_schema(
     list_example: dict,
     detail_example: dict,
     list_description: str,
+    publishable: bool = False,
 ):
-    """The OpenAPI documentation of a resource's list and detail operations."""
+    """The OpenAPI documentation of a resource's list and detail operations; ``publishable`` resources (deals,
+    companies, facilities) list only published records, and their details also answer 410 and 301."""
+    lifecycle = {}
+    detail_description = f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`."
+    if publishable:
+        lifecycle = {(301, "application/json"): MOVED_RESPONSE, (410, "application/json"): GONE_RESPONSE}
+        detail_description += (
+            f" Only a published {noun} is shown; a draft answers 404 like a slug that does not exist. A withdrawn "
+            f"{noun} answers 410 with the reason and the date; a {noun} merged into another, or an old slug after a "
+            "rename, answers 301 to the current URL."
+        )
     return extend_schema_view(
         list=extend_schema(
             summary=f"List {plural}",
@@ -164,10 +176,11 @@ def _resource_schema(
         retrieve=extend_schema(
             summary=f"Get one {noun}",
             tags=[plural],
-            description=f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`.",
+            description=detail_description,
             parameters=[docs.slug_parameter(noun)],
             responses={
                 (200, "application/json"): OpenApiResponse(detail_serializer or serializer, description=f"The {noun}."),
+                **lifecycle,
                 (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
                 (404, "application/json"): docs.DETAIL_NOT_FOUND_RESPONSE,
             },
@@ -178,14 +191,15 @@ def _resource_schema(
 
 @_resource_schema(
     noun="deal",
+    publishable=True,
     serializer=DealSerializer,
     plural="deals",
     list_example=docs.DEAL_EXAMPLE,
     detail_example=docs.DEAL_EXAMPLE,
-    list_description="Deals with their parties, facilities, commodities, stages, countries and provenance. "
+    list_description="Published deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
-class DealViewSet(ReadOnlyResourceViewSet):
+class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
 
     serializer_class = DealSerializer
@@ -207,15 +221,17 @@ class DealViewSet(ReadOnlyResourceViewSet):
 
 @_resource_schema(
     noun="company",
+    publishable=True,
     serializer=CompanySerializer,
     detail_serializer=CompanyDetailSerializer,
     plural="companies",
     list_example=docs.COMPANY_EXAMPLE,
     detail_example=docs.COMPANY_DETAIL_EXAMPLE,
-    list_description="Companies, governments and agencies with counts of their deals, facilities and evidence, "
-    "and their provenance. The detail adds their deals and facilities with roles. Default order: name, slug.",
+    list_description="Published companies, governments and agencies with counts of their published deals and "
+    "facilities and of their evidence, and their provenance. The detail adds their deals and facilities with "
+    "roles. Default order: name, slug.",
 )
-class CompanyViewSet(ReadOnlyResourceViewSet):
+class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Companies, governments and agencies."""
 
     serializer_class = CompanySerializer
@@ -238,14 +254,15 @@ class CompanyViewSet(ReadOnlyResourceViewSet):
 
 @_resource_schema(
     noun="facility",
+    publishable=True,
     serializer=FacilitySerializer,
     plural="facilities",
     list_example=docs.FACILITY_EXAMPLE,
     detail_example=docs.FACILITY_EXAMPLE,
-    list_description="Mines, refineries, magnet and battery-materials plants with their companies (and roles), "
-    "commodities, deals and provenance. Default order: name, slug.",
+    list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
+    "roles), commodities, deals and provenance. Default order: name, slug.",
 )
-class FacilityViewSet(ReadOnlyResourceViewSet):
+class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
     serializer_class = FacilitySerializer
@@ -272,8 +289,9 @@ class FacilityViewSet(ReadOnlyResourceViewSet):
     plural="sources",
     list_example=docs.SOURCE_EXAMPLE,
     detail_example=docs.SOURCE_DETAIL_EXAMPLE,
-    list_description="The documents the records are derived from (metadata and digests; the detail adds the "
-    "normalised text and every deal, company and facility the source supports). Default order: slug.",
+    list_description="The documents the published records are derived from: a source is listed once a published "
+    "record cites it (metadata and digests; the detail adds the normalised text and every published deal, company "
+    "and facility the source supports). Default order: slug.",
 )
 class SourceViewSet(ReadOnlyResourceViewSet):
     """Source documents."""

@@ -61,6 +61,12 @@ class Company(PublishableModel):
     def __str__(self):
         return self.name
 
+    @property
+    def parent_public(self) -> Company | None:
+        """The parent as the public API shows it: only a published parent (an unpublished one reads as none)."""
+        parent = self.parent if self.parent_id is not None else None
+        return parent if parent is not None and parent.is_public else None
+
     def clean(self):
         if not isinstance(self.aliases, list) or not all(isinstance(a, str) and a.strip() for a in self.aliases):
             raise ValidationError({"aliases": "Aliases must be a list of non-empty strings."})

@@ -68,7 +68,10 @@ def test_duplicate_document_is_a_form_error(editor_client):
     editor_client.post(SOURCE_ADD, _source_post(upload=SimpleUploadedFile("a.txt", RAW)))
     response = editor_client.post(SOURCE_ADD, _source_post(slug="again", upload=SimpleUploadedFile("b.txt", RAW)))
     assert response.status_code == 200
-    assert "already stored as source “lynas-plant”" in response.context["adminform"].form.errors["upload"][0]
+    stored = models.Source.objects.get()
+    link = f'<a href="/admin/deals/source/{stored.pk}/change/">“lynas-plant”</a>'
+    assert f"already stored as source {link}" in response.context["adminform"].form.errors["upload"][0]
+    assert link in response.content.decode()  # a working link, not escaped markup
     assert models.Source.objects.count() == 1
 
 
@@ -180,8 +183,12 @@ def test_refused_text_shows_only_the_reason(editor_client):
     }
     editor_client.post(SOURCE_ADD, _source_post(upload=SimpleUploadedFile("a.txt", RAW)))
     response = editor_client.post(SOURCE_ADD, _source_post(slug="again", upload=SimpleUploadedFile("b.txt", RAW)))
+    stored = models.Source.objects.get()
     assert dict(response.context["adminform"].form.errors) == {
-        "upload": ["This document is already stored as source “lynas-plant” (Lynas plant)."]
+        "upload": [
+            f'This document is already stored as source <a href="/admin/deals/source/{stored.pk}/change/">'
+            "“lynas-plant”</a> (Lynas plant)."
+        ]
     }
     big = SimpleUploadedFile("big.txt", b"x" * (5 * 1024 * 1024 + 1))
     response = editor_client.post(SOURCE_ADD, _source_post(slug="big", upload=big))
@@ -205,3 +212,19 @@ def test_pasted_text_up_to_the_upload_limit_is_accepted_and_above_it_is_a_form_e
     form = editor_client.get(SOURCE_ADD).context["adminform"].form
     assert "at most 5 MB" in form.fields["pasted_text"].help_text
     assert "at most 5 MB" in form.fields["upload"].help_text
+
+
+@pytest.mark.django_db
+def test_the_same_text_with_other_quotes_dashes_and_spacing_is_a_duplicate(editor_client):
+    first = "Lynas said \u201cthe plant\u201d will open in 2026 \u2014 on time.\n\nIt will employ 500 people."
+    again = 'Lynas  said "the plant" will open in 2026 - on time.\nIt will employ 500 people.  '
+    different = "Lynas said the plant will open in 2027, late.\nIt will employ 500 people."
+    editor_client.post(SOURCE_ADD, _source_post(pasted_text=first))
+    stored = models.Source.objects.get()
+    response = editor_client.post(SOURCE_ADD, _source_post(slug="again", pasted_text=again))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["pasted_text"]
+    assert "already stored as source" in errors[0] and f"/admin/deals/source/{stored.pk}/change/" in errors[0]
+    assert "quotes, dashes and white space" in errors[0]
+    assert editor_client.post(SOURCE_ADD, _source_post(slug="other", pasted_text=different)).status_code == 302
+    assert models.Source.objects.count() == 2

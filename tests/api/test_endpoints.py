@@ -19,6 +19,7 @@ from deals.api.serializers import (
 from deals.models import Company, DatePrecision, Deal, DealParty, Facility, FacilityCompany, Source, SupplyChainStage
 from tests.api.endpoint_suite import FilterCase, ReadEndpointSuite, slugs
 from tests.factories import (
+    CitedSourceFactory,
     CommodityFactory,
     CompanyFactory,
     DealFactory,
@@ -388,8 +389,8 @@ class TestFacilities(ReadEndpointSuite):
 
 def _source_dated(value: str, match: datetime.date, other: datetime.date):
     def build():
-        a = SourceFactory(published_date=match)
-        b = SourceFactory(published_date=other)
+        a = CitedSourceFactory(published_date=match)
+        b = CitedSourceFactory(published_date=other)
         return value, a.slug, b.slug
 
     return build
@@ -411,7 +412,7 @@ class TestSources(ReadEndpointSuite):
     list_queries = 2  # count, page (with the annotated evidence count)
     detail_queries = 2  # the row, evidence with the deal, company or facility it supports
     filter_cases = [
-        FilterCase("publisher", _pair(SourceFactory, "publisher", "Reuters", "Mining.com", value="reuters")),
+        FilterCase("publisher", _pair(CitedSourceFactory, "publisher", "Reuters", "Mining.com", value="reuters")),
         FilterCase(
             "published_after", _source_dated("2025-09-12", datetime.date(2025, 9, 12), datetime.date(2025, 9, 11))
         ),
@@ -421,15 +422,15 @@ class TestSources(ReadEndpointSuite):
     ]
 
     def make(self, **kwargs):
-        return SourceFactory(**kwargs)
+        return CitedSourceFactory(**kwargs)
 
     def make_full(self):
         return _source_full()
 
     def make_varied(self):
-        a = SourceFactory(slug="s-a", title="Zeta", publisher="Reuters")
-        SourceFactory(slug="s-b", title="Alpha", publisher="")
-        SourceFactory(slug="s-c", title="Alpha", published_date=None, published_date_precision="")
+        a = CitedSourceFactory(slug="s-a", title="Zeta", publisher="Reuters")
+        CitedSourceFactory(slug="s-b", title="Alpha", publisher="")
+        CitedSourceFactory(slug="s-c", title="Alpha", published_date=None, published_date_precision="")
         EvidenceFactory(source=a)
 
     def test_detail_lists_every_record_derived_from_it_once(self, client):
@@ -442,7 +443,7 @@ class TestSources(ReadEndpointSuite):
         assert body["text"] == source.text and body["evidence_count"] == 4
 
     def test_list_does_not_carry_the_text(self, client):
-        SourceFactory()
+        CitedSourceFactory()
         assert "text" not in self.get_list(client).json()["results"][0]
 
 

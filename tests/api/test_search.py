@@ -10,6 +10,7 @@ from django.db import connection
 
 from deals.selectors import search_terms
 from tests.factories import (
+    CitedSourceFactory,
     CommodityFactory,
     CompanyFactory,
     DealFactory,
@@ -93,7 +94,7 @@ class TestMatchingSemantics:
         assert len(found(client, "facilities", "plant")) == 2
 
     def test_sources_by_title_publisher_and_the_quotes_taken_from_them(self, client):
-        source = SourceFactory(title="Graphite deal", publisher="Mining Weekly")
+        source = CitedSourceFactory(title="Graphite deal", publisher="Mining Weekly")
         SourceFactory(title="Other")
         text_source = SourceFactory(text="Lynas will expand Kalgoorlie.")
         EvidenceFactory(source=text_source, start=0, end=5, quote="Lynas")

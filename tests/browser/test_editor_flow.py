@@ -5,8 +5,10 @@
 3. Add a deal with two parties (chosen with the autocomplete widgets) and evidence; a quote that is not in the
    source is refused first, then the corrected quote is accepted.
 4. Save, and read the source page with the new quote highlighted.
-5. Fetch the deal from /api/v1/ and check its provenance.
-6. Open /api/docs/ and check that Swagger UI renders the operations without a single request to another host.
+5. The new deal is a draft (404 in the API); publishing is refused, naming each unquoted field; the editor quotes
+   what the article states, empties what it does not, and publishes.
+6. Fetch the deal from /api/v1/ and check its provenance.
+7. Open /api/docs/ and check that Swagger UI renders the operations without a single request to another host.
 
 Screenshots of every step go to artifacts/browser/ (git-ignored); with REEXAPI_DOC_SCREENSHOTS=1 they also
 replace the ones in docs/img/ that the editors' guide shows.
@@ -239,18 +241,49 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.locator(".messagelist .success", has_text="1 new").wait_for()
     assert models.Evidence.objects.get(company__slug="beta-metals").fields == ["name"]
 
-    # 5. The deal from the public API, with its provenance.
-    response = page.request.get(f"{base}/api/v1/deals/acme-beta-ndpr-offtake/")
+    # 5. The new deal is a draft: the public API does not know it yet, and publishing names what is missing.
+    api_url = f"{base}/api/v1/deals/acme-beta-ndpr-offtake/"
+    assert page.request.get(api_url).status == 404
+    page.goto(f"{base}/admin/deals/deal/{deal.pk}/change/")
+    page.click("a.publish-link")
+    problems = page.locator(".publication-problems")
+    problems.wait_for()
+    for label in ("Title (title)", "Deal type (deal_type)", "Announced date (announced_date)", "Currency (currency)"):
+        assert problems.locator("li", has_text=label).count() == 1, label
+    assert problems.locator("li", has_text="Parties (parties)").count() == 0  # the quote lists it
+    _shot(page, "12a-publish-refused")
+
+    # The editor lets the quote name what it states, quotes the amount, and empties the date the article does not
+    # give ("on Monday"); then publishing goes through.
+    page.goto(f"{base}/admin/deals/deal/{deal.pk}/change/")
+    page.fill("#id_evidence-0-fields", "title, deal_type, status, parties")
+    _autocomplete(page, "id_evidence-1-source", "rare-earth", "Acme Magnets signs rare-earth offtake")
+    page.fill("#id_evidence-1-quote", "The agreement is worth $25 million")
+    page.fill("#id_evidence-1-fields", "amount, currency, amount_usd, value_qualifier")
+    page.fill("#id_announced_date", "")
+    page.select_option("#id_announced_date_precision", "")
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
+    page.click("a.publish-link")
+    page.locator(".publication-action input[type=submit]").click()
+    page.locator(".messagelist .success", has_text="is published").wait_for()
+    _shot(page, "12b-published")
+    deal.refresh_from_db()
+    assert deal.publication_status == models.PublicationStatus.PUBLISHED
+
+    # 6. The deal from the public API, with its provenance.
+    response = page.request.get(api_url)
     assert response.ok, response.status
     body = response.json()
     assert {p["slug"] for p in body["parties"]} == {"acme-magnets", "beta-metals"}
-    (provenance,) = body["provenance"]
-    assert provenance["source"]["slug"] == "acme-beta-offtake-article"
-    assert provenance["quote"] == STORED_QUOTE
-    assert source.text[provenance["start"] : provenance["end"]] == STORED_QUOTE
-    assert provenance["fields"] == ["parties", "amount"]
+    provenance = {p["quote"]: p for p in body["provenance"]}
+    assert set(provenance) == {STORED_QUOTE, "The agreement is worth $25 million"}
+    first = provenance[STORED_QUOTE]
+    assert first["source"]["slug"] == "acme-beta-offtake-article"
+    assert source.text[first["start"] : first["end"]] == STORED_QUOTE
+    assert first["fields"] == ["title", "deal_type", "status", "parties"]
 
-    # 6. Swagger UI renders the operations, and every request stays on the test server.
+    # 7. Swagger UI renders the operations, and every request stays on the test server.
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{base}/api/docs/")
