@@ -50,3 +50,19 @@ def test_no_quote_supports_the_publication_bookkeeping():
         names = evidence_field_names(model=model)
         assert not names & {"publication_status", "published_at", "withdrawn_at", "withdrawn_reason", "merged_into"}
         assert "slug" not in names and "updated" not in names
+
+
+def test_a_reload_keeps_an_editors_withdrawal_and_merge(tmp_path):
+    from deals.services.publication import record_merge, record_withdraw
+
+    dataset = ROOT / "fixtures" / "dataset"
+    call_command("load_dataset", "--path", str(dataset), stdout=open(tmp_path / "out", "w"))
+    deal = Deal.objects.order_by("slug").first()
+    record_withdraw(record=deal, reason="Entered by mistake.")
+    duplicate, survivor = Company.objects.order_by("slug")[:2]
+    record_merge(duplicate=duplicate, survivor=survivor)
+    call_command("load_dataset", "--path", str(dataset), stdout=open(tmp_path / "out", "w"))
+    deal.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert deal.publication_status == PublicationStatus.WITHDRAWN and deal.withdrawn_reason == "Entered by mistake."
+    assert duplicate.merged_into == survivor and duplicate.publication_status == PublicationStatus.WITHDRAWN

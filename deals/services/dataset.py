@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from deals.models import (
+    PUBLICATION_FIELDS,
     Commodity,
     Company,
     Deal,
@@ -96,7 +97,9 @@ def _record_upsert(
         obj = plan.model(slug=plan.slug, **values)
         changed = True
     else:
-        diffs = [n for n, v in values.items() if _differs(obj, n, v)]
+        # The lifecycle of a stored record (published, withdrawn, merged) belongs to the editors: the fixture's
+        # publication_status applies when the loader creates the record, never over an editor's withdrawal or merge.
+        diffs = [n for n, v in values.items() if n not in PUBLICATION_FIELDS and _differs(obj, n, v)]
         for n in diffs:
             setattr(obj, n, values[n])
         m2m_diffs = [
