@@ -219,3 +219,29 @@ def record_coverage_gaps(*, record: models.Model) -> list[str]:
     """Every non-empty field of ``record`` that no current quote supports, one human-readable message each,
     naming the field by the label editors see (e.g. "Deal type: no current quote supports the value 'mou'.")."""
     return coverage_gap_messages(record_coverage(record=record))
+
+
+def record_change_gaps(
+    *, model: type[models.Model], before: dict[str, Any], after: dict[str, Any], evidence: list
+) -> dict[str, str]:
+    """The changed fields (``before`` → ``after``, canonical values) that no current quote among ``evidence``
+    supports, each with a message naming the field by its label: what saving a published record must refuse."""
+    changed = {name for name in after if before.get(name) != after.get(name)}
+    gaps = {}
+    for cov in fields_coverage(model=model, values=after, evidence=evidence):
+        if cov.name not in changed:
+            continue
+        if cov.is_list:
+            # Only the items this change adds: items that were there before are not part of the change.
+            old = before.get(cov.name) if isinstance(before.get(cov.name), list) else []
+            cov.unsupported = [item for item in cov.unsupported if item not in old]
+        messages = coverage_gap_messages([cov])
+        if messages:
+            gaps[cov.name] = messages[0]
+    return gaps
+
+
+def record_change_is_gated(*, record: models.Model) -> bool:
+    """Whether a change to ``record`` must be backed by current quotes before it is saved: a stored record (its
+    fields are public once it is)."""
+    return record.pk is not None
