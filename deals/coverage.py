@@ -32,7 +32,7 @@ from typing import Any
 from django.db import models
 from django.utils.text import capfirst
 
-from deals.models import Deal, Evidence, Facility, evidence_field_names
+from deals.models import Deal, Evidence, Facility, PublicationStatus, evidence_field_names
 
 # The "Not stated" choice of status fields: stating that the sources say nothing is not a fact that needs a quote.
 NOT_STATED = "unknown"
@@ -242,6 +242,8 @@ def record_change_gaps(
 
 
 def record_change_is_gated(*, record: models.Model) -> bool:
-    """Whether a change to ``record`` must be backed by current quotes before it is saved: a stored record (its
-    fields are public once it is)."""
-    return record.pk is not None
+    """Whether a change to ``record`` must be backed by current quotes before it is saved: when the stored record is
+    published, so the change would be public at once. A draft is checked when it is published."""
+    if record.pk is None:
+        return False
+    return type(record)._default_manager.filter(pk=record.pk, publication_status=PublicationStatus.PUBLISHED).exists()

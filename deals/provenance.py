@@ -59,7 +59,8 @@ def provenance_check() -> ProvenanceResult:
             records += 1
             if not record.evidence.all():
                 faults.append(ProvenanceFault(target, record.slug, "has no evidence"))
-            for gap in record_coverage_gaps(record=record):
+            # Drafts are work in progress and withdrawn records are not public: coverage binds published ones.
+            for gap in record_coverage_gaps(record=record) if record.is_public else ():
                 faults.append(ProvenanceFault(target, record.slug, gap))
 
     rows = Evidence.objects.values_list(
@@ -95,7 +96,8 @@ def provenance_verify() -> list[ProvenanceFault]:
     """Return every provenance fault in the database (empty when everything verifies):
 
     - a deal, company or facility without evidence;
-    - a non-empty field of one that no current quote supports (:func:`deals.coverage.record_coverage_gaps`);
+    - a non-empty field of a published one that no current quote supports
+      (:func:`deals.coverage.record_coverage_gaps`);
     - evidence whose quote is not exactly ``source.text[start:end]``;
     - a source whose ``text_sha256`` is not the SHA-256 of its stored text.
     """

@@ -133,3 +133,14 @@ def test_query_free_on_prefetched_records(loaded, django_assert_num_queries):
     with django_assert_num_queries(0):
         for deal in deals:
             record_coverage_gaps(record=deal)
+
+
+@pytest.mark.django_db
+def test_verify_provenance_checks_coverage_of_published_records_only(loaded):
+    deal = models.Deal.objects.get(slug=TORNGAT)
+    models.Deal.objects.filter(pk=deal.pk).update(deal_type=models.Deal.Type.OFFTAKE)
+    assert [f.problem for f in provenance_verify()] == [
+        "Deal type: no current quote supports the value 'offtake' (the quotes that name it state another value)."
+    ]
+    models.Deal.objects.filter(pk=deal.pk).update(publication_status=models.PublicationStatus.DRAFT)
+    assert provenance_verify() == []

@@ -65,7 +65,7 @@ def fill_values(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deals", "0007_deal_default_order_index_restore"),
+        ("deals", "0008_publication"),
     ]
 
     operations = [

@@ -75,3 +75,15 @@ def test_the_label_of_a_field_can_be_typed_instead_of_ticking_it(editor_client, 
     )
     assert response.status_code == 302
     assert deal.evidence.get(quote="Acme Magnets said on Monday").values == {"deal_type": "partnership"}
+
+
+@pytest.mark.django_db
+def test_a_draft_may_change_freely_until_it_is_published(editor_client, dataset):
+    deal = dataset["deal"]
+    models.Deal.objects.filter(pk=deal.pk).update(publication_status=models.PublicationStatus.DRAFT)
+    response = editor_client.post(
+        _deal_change(deal), _deal_post(deal, parties=[], evidence=[], title="Work in progress")
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.title == "Work in progress"
