@@ -34,8 +34,10 @@ from deals.api.serializers import (
     CompanyDetailSerializer,
     CompanySerializer,
     DealCsvSerializer,
+    DealDetailSerializer,
     DealSerializer,
     FacilityCsvSerializer,
+    FacilityDetailSerializer,
     FacilitySerializer,
     SourceCsvSerializer,
     SourceDetailSerializer,
@@ -179,9 +181,10 @@ def _resource_schema(
 @_resource_schema(
     noun="deal",
     serializer=DealSerializer,
+    detail_serializer=DealDetailSerializer,
     plural="deals",
     list_example=docs.DEAL_EXAMPLE,
-    detail_example=docs.DEAL_EXAMPLE,
+    detail_example=docs.DEAL_DETAIL_EXAMPLE,
     list_description="Deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
@@ -189,6 +192,7 @@ class DealViewSet(ReadOnlyResourceViewSet):
     """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
 
     serializer_class = DealSerializer
+    detail_serializer_class = DealDetailSerializer
     csv_serializer_class = DealCsvSerializer
     filterset_class = DealFilterSet
     ordering_fields = {
@@ -239,9 +243,10 @@ class CompanyViewSet(ReadOnlyResourceViewSet):
 @_resource_schema(
     noun="facility",
     serializer=FacilitySerializer,
+    detail_serializer=FacilityDetailSerializer,
     plural="facilities",
     list_example=docs.FACILITY_EXAMPLE,
-    detail_example=docs.FACILITY_EXAMPLE,
+    detail_example=docs.FACILITY_DETAIL_EXAMPLE,
     list_description="Mines, refineries, magnet and battery-materials plants with their companies (and roles), "
     "commodities, deals and provenance. Default order: name, slug.",
 )
@@ -249,6 +254,7 @@ class FacilityViewSet(ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
     serializer_class = FacilitySerializer
+    detail_serializer_class = FacilityDetailSerializer
     csv_serializer_class = FacilityCsvSerializer
     filterset_class = FacilityFilterSet
     ordering_fields = {
