@@ -144,3 +144,11 @@ def test_verify_provenance_checks_coverage_of_published_records_only(loaded):
     ]
     models.Deal.objects.filter(pk=deal.pk).update(publication_status=models.PublicationStatus.DRAFT)
     assert provenance_verify() == []
+
+
+def test_an_unsaved_record_has_every_filled_field_as_a_gap():
+    deal = models.Deal(title="Draft", deal_type=models.Deal.Type.MOU, status=models.Deal.Status.UNKNOWN)
+    assert record_coverage_gaps(record=deal) == [
+        "Title: no current quote supports the value 'Draft'.",
+        "Deal type: no current quote supports the value 'mou'.",
+    ]
