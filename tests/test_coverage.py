@@ -152,3 +152,18 @@ def test_an_unsaved_record_has_every_filled_field_as_a_gap():
         "Title: no current quote supports the value 'Draft'.",
         "Deal type: no current quote supports the value 'mou'.",
     ]
+
+
+@pytest.mark.django_db
+def test_the_data_migration_gives_existing_evidence_the_current_values(loaded):
+    """Migration 0009 fills ``values`` of evidence written before it: what the loader itself would store."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("deals.migrations.0009_evidence_values")
+    expected = dict(models.Evidence.objects.values_list("pk", "values"))
+    models.Evidence.objects.update(values={})
+    migration.fill_values(apps, None)
+    assert dict(models.Evidence.objects.values_list("pk", "values")) == expected
+    assert provenance_verify() == []
