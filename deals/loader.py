@@ -23,6 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from deals.coverage import coverage_gap_messages, fields_coverage, value_canonical
 from deals.models import (
     Commodity,
     Company,
@@ -63,6 +64,8 @@ class EvidencePlan:
     quote: str
     fields: list[str]
     note: str
+    # Per field, the value the quote states: the fixture's own value (fixture quotes support their record as loaded).
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -477,6 +480,25 @@ def _stored_evidence_check(
         )
 
 
+def _coverage_check(*, plan: RecordPlan, errors: _Collector) -> None:
+    """Give each quote the values it states (the fixture's) and refuse every non-empty field no quote names.
+
+    The same rule as ``verify_provenance`` (:mod:`deals.coverage`): coverage per field, relations item by item.
+    """
+    values = {name: value_canonical(value) for name, value in plan.values.items()}
+    values.update({name: sorted(slugs) for name, slugs in plan.m2m.items()})
+    if plan.model is Company:
+        values["parent"] = plan.parent
+    elif plan.model is Facility:
+        values["companies"] = value_canonical(plan.links)
+    else:
+        values["parties"] = value_canonical(plan.links)
+    for evidence in plan.evidence:
+        evidence.values = {name: values[name] for name in evidence.fields if name in values}
+    for message in coverage_gap_messages(fields_coverage(model=plan.model, values=values, evidence=plan.evidence)):
+        errors.add(f"{plan.label}: {message} Add a quote that states it (listing the field), or leave it empty.")
+
+
 def dataset_plan(*, path: Path) -> DatasetPlan:
     """Read the dataset at ``path`` and check all of it; raise :class:`DatasetError` listing every problem.
 
@@ -590,6 +612,9 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
         if clash:
             errors.add(f"{source.label}: the same raw document is already stored as source {clash!r}")
 
+    for model_plans in plans.values():
+        for plan in model_plans:
+            _coverage_check(plan=plan, errors=errors)
     _stored_evidence_check(sources=sources, plans=plans, errors=errors)
     companies = _topological(plans[Company], "company", errors)
     if errors.errors:

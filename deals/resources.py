@@ -19,6 +19,14 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from deals import models
+from deals.coverage import (
+    coverage_field_names,
+    evidence_values_take,
+    field_value,
+    record_change_gaps,
+    record_change_is_gated,
+    record_values,
+)
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 
@@ -87,6 +95,28 @@ class JSONListWidget(widgets.Widget):
         return json.dumps(value or [], ensure_ascii=False)
 
 
+class JSONObjectWidget(widgets.Widget):
+    """A mapping written as JSON (``{"amount": "10000000"}``); an empty cell is an empty mapping."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return {}
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f'Expected a JSON object such as {{"amount": "10000000"}}, got {str(value)[:40]!r}.'
+            ) from exc
+        if not isinstance(parsed, dict):
+            raise ValueError("Expected a JSON object.")
+        return parsed
+
+    def render(self, value, obj=None, **kwargs):
+        return json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
+
+
 class CountryListWidget(widgets.Widget):
     """ISO 3166-1 alpha-2 codes, comma-separated."""
 
@@ -113,6 +143,39 @@ class DatasetResource(resources.ModelResource):
 
     class Meta:
         abstract = True
+
+
+class EvidencedRecordResource(DatasetResource):
+    """Deals, companies and facilities: an imported change of a published record needs a current quote.
+
+    The rule of the admin (:func:`deals.coverage.record_change_gaps`): a changed field (of the record's own columns;
+    the file's lists are written after validation) that no stored quote states is a row error on that field. Import
+    the quote first, with its ``values`` column stating the new value: until the record changes it is a claim.
+    """
+
+    class Meta:
+        abstract = True
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        if instance.pk is not None and record_change_is_gated(record=instance):
+            model = type(instance)
+            stored = model._default_manager.get(pk=instance.pk)
+            before = record_values(record=stored)
+            after = dict(before)
+            for name in coverage_field_names(model=model):
+                if not model._meta.get_field(name).many_to_many:
+                    after[name] = field_value(record=instance, name=name)
+            gaps = record_change_gaps(model=model, before=before, after=after, evidence=list(stored.evidence.all()))
+            for name, message in gaps.items():
+                if name not in errors:
+                    errors[name] = [
+                        ValidationError(
+                            f"{message} Import a quote that states the new value first (evidence with this field "
+                            "in fields and the new value in values), or keep the old value."
+                        )
+                    ]
+        return super().validate_instance(instance, errors, validate_unique=validate_unique)
 
 
 class CommodityResource(DatasetResource):
@@ -159,7 +222,7 @@ class SupplyChainStageResource(resources.ModelResource):
         import_id_fields = ("slug",)
 
 
-class CompanyResource(DatasetResource):
+class CompanyResource(EvidencedRecordResource):
     """Companies and governments; aliases as a JSON list, the parent by slug."""
 
     parent = fields.Field(attribute="parent", column_name="parent", widget=SlugWidget(models.Company))
@@ -173,7 +236,7 @@ class CompanyResource(DatasetResource):
         clean_model_instances = True
 
 
-class FacilityResource(DatasetResource):
+class FacilityResource(EvidencedRecordResource):
     """Facilities; commodities as comma-separated slugs."""
 
     commodities = fields.Field(
@@ -213,7 +276,7 @@ class FacilityResource(DatasetResource):
         clean_model_instances = True
 
 
-class DealResource(DatasetResource):
+class DealResource(EvidencedRecordResource):
     """Deals; stages, commodities and facilities as comma-separated slugs, countries as ISO codes."""
 
     stages = fields.Field(attribute="stages", column_name="stages", widget=SlugListWidget(models.SupplyChainStage))
@@ -282,6 +345,10 @@ class EvidenceResource(DatasetResource):
     source exactly as the loader does, ``occurrence`` (a whole number ≥ 1) picking one of several matches. A row
     with an empty ``id`` creates evidence; a row with an id updates that evidence, and an id that names no evidence
     is a row error (an import never chooses ids).
+
+    ``values`` (a JSON object, optional) states, per listed field, the value the quote states, in the canonical form
+    of :mod:`deals.coverage`; a listed field without one states the record's current value, and an updated row keeps
+    the values it had for fields it still lists.
     """
 
     source = fields.Field(attribute="source", column_name="source", widget=SlugWidget(models.Source))
@@ -292,6 +359,7 @@ class EvidenceResource(DatasetResource):
     start = fields.Field(attribute="start", column_name="start", readonly=True)
     end = fields.Field(attribute="end", column_name="end", readonly=True)
     field_names = fields.Field(attribute="fields", column_name="fields", widget=JSONListWidget())
+    values = fields.Field(attribute="values", column_name="values", widget=JSONObjectWidget())
 
     class Meta:
         model = models.Evidence
@@ -306,6 +374,7 @@ class EvidenceResource(DatasetResource):
             "start",
             "end",
             "field_names",
+            "values",
             "note",
         )
         import_id_fields = ("id",)
@@ -382,5 +451,14 @@ class EvidenceResource(DatasetResource):
                     )
                 else:
                     instance.start, instance.end, instance.quote = location.start, location.end, location.quote
+        target = next(
+            (getattr(instance, name) for name in models.Evidence.TARGETS if getattr(instance, f"{name}_id")), None
+        )
+        if target is not None and isinstance(instance.fields, list) and "fields" not in errors:
+            # A newly listed field states the record's current value; fields listed before keep the value they
+            # stated (deals.coverage), exactly as in the admin.
+            instance.values = evidence_values_take(
+                record=target, fields=[f for f in instance.fields if isinstance(f, str)], previous=instance.values
+            )
         if errors:
             raise ValidationError(errors)

@@ -41,10 +41,10 @@ DRAFT = PublicationStatus.DRAFT
 def test_every_filled_field_without_a_quote_is_a_gap_named_by_its_label():
     company = CompanyFactory(name="Acme", country="US", locality="", description="Makes magnets.")
     assert record_coverage_gaps(record=company) == [
-        "Name (name) has a value but no quote supports it.",
-        "Kind (kind) has a value but no quote supports it.",
-        "Country (country) has a value but no quote supports it.",
-        "Description (description) has a value but no quote supports it.",
+        "Name: no current quote supports the value 'Acme'.",
+        "Kind: no current quote supports the value 'company'.",
+        "Country: no current quote supports the value 'US'.",
+        "Description: no current quote supports the value 'Makes magnets.'.",
     ]
     EvidenceFactory(deal=None, company=company, fields=["name", "kind"])
     EvidenceFactory(deal=None, company=company, fields=["country", "description"], start=1)
@@ -61,7 +61,7 @@ def test_relations_count_as_fields_and_not_stated_is_empty():
     DealPartyFactory(deal=deal)
     deal.facilities.add(FacilityFactory())
     gaps = record_coverage_gaps(record=deal)
-    assert [g.split(" (")[1].split(")")[0] for g in gaps] == ["commodities", "parties", "facilities"]
+    assert [g.split(":")[0] for g in gaps] == ["Commodities", "Parties", "Facilities"]
 
 
 # --- publish / withdraw --------------------------------------------------------------------------------------

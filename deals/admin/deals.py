@@ -7,13 +7,14 @@ from django.db.models import Count
 
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
+from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import DealPartyInline, EvidenceInline
 from deals.admin.publication import PublicationAdminMixin
 from deals.forms import DealAdminForm
 
 
 @admin.register(models.Deal)
-class DealAdmin(PublicationAdminMixin, DatasetAdmin):
+class DealAdmin(EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
     resource_classes = [resources.DealResource]
     form = DealAdminForm
     list_display = [

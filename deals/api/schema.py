@@ -112,6 +112,53 @@ DEAL_EXAMPLE = {
     "provenance": [PROVENANCE_EXAMPLE],
     "updated": "2025-10-01T12:00:00Z",
 }
+_FIELD_QUOTE_EXAMPLE = {
+    "source": SOURCE_BRIEF_EXAMPLE["slug"],
+    "quote": PROVENANCE_EXAMPLE["quote"],
+    "start": PROVENANCE_EXAMPLE["start"],
+    "end": PROVENANCE_EXAMPLE["end"],
+}
+DEAL_DETAIL_EXAMPLE = {
+    **DEAL_EXAMPLE,
+    "field_provenance": [
+        {
+            "field": "title",
+            "label": "Title",
+            "value": DEAL_EXAMPLE["title"],
+            "supported": True,
+            "quotes": [_FIELD_QUOTE_EXAMPLE],
+            "claims": [],
+        },
+        {
+            "field": "amount",
+            "label": "Amount",
+            "value": "10000000",
+            "supported": True,
+            "quotes": [_FIELD_QUOTE_EXAMPLE],
+            "claims": [
+                {
+                    "value": "8000000",
+                    "quotes": [
+                        {
+                            "source": "example-wire-2025-09-10",
+                            "quote": "an offtake said to be worth $8 million",
+                            "start": 40,
+                            "end": 78,
+                        }
+                    ],
+                }
+            ],
+        },
+        {
+            "field": "parties",
+            "label": "Parties",
+            "value": [["example-magnets", "buyer"], ["example-metals", "supplier"]],
+            "supported": True,
+            "quotes": [_FIELD_QUOTE_EXAMPLE],
+            "claims": [],
+        },
+    ],
+}
 COMPANY_EXAMPLE = {
     "slug": "example-magnets",
     "url": "http://127.0.0.1:8000/api/v1/companies/example-magnets/",
@@ -135,6 +182,16 @@ COMPANY_DETAIL_EXAMPLE = {
         {**_brief("deals", DEAL_EXAMPLE["slug"], DEAL_EXAMPLE["title"], "title"), "role": "buyer"},
     ],
     "facilities": [{**_brief("facilities", "example-magnets-plant", "Example Magnets plant"), "role": "owner"}],
+    "field_provenance": [
+        {
+            "field": "name",
+            "label": "Name",
+            "value": "Example Magnets",
+            "supported": True,
+            "quotes": [_FIELD_QUOTE_EXAMPLE],
+            "claims": [],
+        }
+    ],
 }
 FACILITY_EXAMPLE = {
     "slug": "example-magnets-plant",
@@ -167,6 +224,19 @@ FACILITY_EXAMPLE = {
     "evidence_count": 1,
     "provenance": [{**PROVENANCE_EXAMPLE, "fields": ["capacity_amount", "locality"]}],
     "updated": "2025-10-01T12:00:00Z",
+}
+FACILITY_DETAIL_EXAMPLE = {
+    **FACILITY_EXAMPLE,
+    "field_provenance": [
+        {
+            "field": "name",
+            "label": "Name",
+            "value": FACILITY_EXAMPLE["name"],
+            "supported": True,
+            "quotes": [_FIELD_QUOTE_EXAMPLE],
+            "claims": [],
+        }
+    ],
 }
 SOURCE_EXAMPLE = {
     "slug": SOURCE_BRIEF_EXAMPLE["slug"],

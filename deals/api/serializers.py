@@ -14,6 +14,7 @@ from django.urls import reverse as django_reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deals.coverage import record_coverage
 from deals.models import (
     Commodity,
     Company,
@@ -187,6 +188,68 @@ class ProvenanceSerializer(serializers.ModelSerializer):
         fields = ["source", "quote", "start", "end", "fields"]
 
 
+class FieldQuoteSerializer(serializers.Serializer):
+    """A quote in the per-field provenance: where it stands in which source (the full quote is in ``provenance``)."""
+
+    source = serializers.CharField(source="source.slug", read_only=True, help_text="Slug of the quote's source.")
+    quote = serializers.CharField(read_only=True, help_text="The verbatim passage.")
+    start = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Offset of the quote's first character in the source's text."
+    )
+    end = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Offset just past the quote's last character (exclusive)."
+    )
+
+
+_VALUE_HELP = (
+    "The value in canonical JSON: text or a choice as stored, a date as YYYY-MM-DD, a decimal as a string without "
+    "trailing zeros, a number, a country code, a related record's slug, or for lists (parties, facilities, "
+    "commodities, stages, countries, aliases, companies) a sorted list of those ([slug, role] pairs for parties "
+    'and companies); an empty field is null, "" or [] as in the record itself.'
+)
+
+
+class FieldClaimSerializer(serializers.Serializer):
+    """An old value of a field, with the quotes that state it: a claim, shown beside the current value."""
+
+    value = serializers.JSONField(read_only=True, help_text="The value these quotes state. " + _VALUE_HELP)
+    quotes = FieldQuoteSerializer(many=True, read_only=True, help_text="The quotes that state this value.")
+
+
+class FieldProvenanceSerializer(serializers.Serializer):
+    """One field of a record: its current value, the quotes that state it, and the claims of other values."""
+
+    field = serializers.CharField(source="name", read_only=True, help_text="The field's name in this API.")
+    label = serializers.CharField(read_only=True, help_text="The field's label, as editors see it.")
+    value = serializers.JSONField(read_only=True, help_text="The current value. " + _VALUE_HELP)
+    supported = serializers.BooleanField(
+        read_only=True, help_text="Whether current quotes state all of the current value (always true when empty)."
+    )
+    quotes = FieldQuoteSerializer(
+        many=True, read_only=True, help_text="The quotes that state the current value (for lists: some of its items)."
+    )
+    claims = FieldClaimSerializer(
+        many=True,
+        read_only=True,
+        help_text="Other values that quotes state (an earlier value, or a source that disagrees), each with its "
+        "quotes.",
+    )
+
+
+class _FieldProvenanceMixin(serializers.Serializer):
+    """Adds ``field_provenance``: per field, the current value beside its quotes and the claims of other values."""
+
+    field_provenance = serializers.SerializerMethodField(
+        help_text="Per field that has a value or a quote: the current value, the quotes that state it, and claims "
+        "of other values, so that disagreeing sources can be read side by side."
+    )
+
+    @extend_schema_field(FieldProvenanceSerializer(many=True))
+    def get_field_provenance(self, record):
+        shown = [cov for cov in record_coverage(record=record) if not cov.empty or cov.quotes or cov.claims]
+        return FieldProvenanceSerializer(shown, many=True).data
+
+
 class DealPartySerializer(serializers.ModelSerializer):
     """A party to a deal: the company in brief and its role."""
 
@@ -286,6 +349,13 @@ class DealSerializer(serializers.ModelSerializer):
         ]
 
 
+class DealDetailSerializer(_FieldProvenanceMixin, DealSerializer):
+    """A deal with, per field, its value beside the quotes that state it and the claims of other values."""
+
+    class Meta(DealSerializer.Meta):
+        fields = [*DealSerializer.Meta.fields, "field_provenance"]
+
+
 class CompanySerializer(serializers.ModelSerializer):
     """A company, government or agency with counts of its deals, facilities and evidence, and provenance."""
 
@@ -332,7 +402,7 @@ class CompanySerializer(serializers.ModelSerializer):
         return data
 
 
-class CompanyDetailSerializer(CompanySerializer):
+class CompanyDetailSerializer(_FieldProvenanceMixin, CompanySerializer):
     """A company with its deals (and roles) and facilities (and roles)."""
 
     deals = CompanyDealRoleSerializer(
@@ -343,7 +413,7 @@ class CompanyDetailSerializer(CompanySerializer):
     )
 
     class Meta(CompanySerializer.Meta):
-        fields = [*CompanySerializer.Meta.fields, "deals", "facilities"]
+        fields = [*CompanySerializer.Meta.fields, "deals", "facilities", "field_provenance"]
 
 
 class FacilitySerializer(serializers.ModelSerializer):
@@ -406,6 +476,13 @@ class FacilitySerializer(serializers.ModelSerializer):
         if not instance.country:
             data["country"] = None
         return data
+
+
+class FacilityDetailSerializer(_FieldProvenanceMixin, FacilitySerializer):
+    """A facility with, per field, its value beside the quotes that state it and the claims of other values."""
+
+    class Meta(FacilitySerializer.Meta):
+        fields = [*FacilitySerializer.Meta.fields, "field_provenance"]
 
 
 class SourceSerializer(serializers.ModelSerializer):

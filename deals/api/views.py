@@ -35,8 +35,10 @@ from deals.api.serializers import (
     CompanyDetailSerializer,
     CompanySerializer,
     DealCsvSerializer,
+    DealDetailSerializer,
     DealSerializer,
     FacilityCsvSerializer,
+    FacilityDetailSerializer,
     FacilitySerializer,
     SourceCsvSerializer,
     SourceDetailSerializer,
@@ -193,9 +195,10 @@ def _resource_schema(
     noun="deal",
     publishable=True,
     serializer=DealSerializer,
+    detail_serializer=DealDetailSerializer,
     plural="deals",
     list_example=docs.DEAL_EXAMPLE,
-    detail_example=docs.DEAL_EXAMPLE,
+    detail_example=docs.DEAL_DETAIL_EXAMPLE,
     list_description="Published deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
@@ -203,6 +206,7 @@ class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
 
     serializer_class = DealSerializer
+    detail_serializer_class = DealDetailSerializer
     csv_serializer_class = DealCsvSerializer
     filterset_class = DealFilterSet
     ordering_fields = {
@@ -256,9 +260,10 @@ class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     noun="facility",
     publishable=True,
     serializer=FacilitySerializer,
+    detail_serializer=FacilityDetailSerializer,
     plural="facilities",
     list_example=docs.FACILITY_EXAMPLE,
-    detail_example=docs.FACILITY_EXAMPLE,
+    detail_example=docs.FACILITY_DETAIL_EXAMPLE,
     list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
     "roles), commodities, deals and provenance. Default order: name, slug.",
 )
@@ -266,6 +271,7 @@ class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
     serializer_class = FacilitySerializer
+    detail_serializer_class = FacilityDetailSerializer
     csv_serializer_class = FacilityCsvSerializer
     filterset_class = FacilityFilterSet
     ordering_fields = {

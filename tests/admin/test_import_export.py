@@ -276,3 +276,54 @@ def test_bad_occurrence_in_the_admin_preview_names_the_row(editor_client, datase
     preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "batch.csv")
     assert "Row 1: occurrence must be a whole number ≥ 1, not &#x27;2.7&#x27;." in preview.content.decode()
     assert "confirm_form" not in preview.context
+
+
+@pytest.mark.django_db
+def test_an_imported_change_of_a_published_deal_needs_a_quote_of_the_new_value(dataset):
+    from deals.resources import DealResource
+
+    deal = dataset["deal"]
+    export = DealResource().export(queryset=models.Deal.objects.filter(pk=deal.pk))
+    row = dict(export.dict[0], amount="12000000", amount_usd="12000000")
+    rows = Dataset(headers=export.headers)
+    rows.append([row[h] for h in export.headers])
+    result = DealResource().import_data(rows, dry_run=False)
+    (invalid,) = result.invalid_rows
+    assert invalid.error.message_dict["amount"][0].startswith(
+        "Amount: no current quote supports the value '12000000' (the quotes that name it state another value)."
+    )
+    deal.refresh_from_db()
+    assert deal.amount == 10_000_000
+
+    # Import the quote of the new value first (a claim until the deal changes), then the deal.
+    quotes = Dataset(headers=["id", "source", "deal", "company", "facility", "quote", "occurrence", "fields", "values"])
+    quotes.append(
+        [
+            "",
+            "acme-offtake",
+            deal.slug,
+            "",
+            "",
+            "Acme Magnets said on Monday",
+            "",
+            '["amount", "amount_usd"]',
+            '{"amount": "12000000", "amount_usd": "12000000"}',
+        ]
+    )
+    assert not EvidenceResource().import_data(quotes, dry_run=False).has_validation_errors()
+    result = DealResource().import_data(rows, dry_run=False)
+    assert not result.has_validation_errors() and not result.has_errors()
+    deal.refresh_from_db()
+    assert deal.amount == 12_000_000
+
+
+@pytest.mark.django_db
+def test_imported_evidence_states_the_current_value_of_each_listed_field(dataset):
+    quotes = Dataset(headers=["id", "source", "deal", "company", "facility", "quote", "occurrence", "fields"])
+    quotes.append(["", "acme-offtake", dataset["deal"].slug, "", "", "Acme Magnets said", "", '["parties", "title"]'])
+    assert not EvidenceResource().import_data(quotes, dry_run=False).has_validation_errors()
+    evidence = models.Evidence.objects.get(quote="Acme Magnets said")
+    assert evidence.values == {
+        "parties": [["acme-magnets", "buyer"], ["beta-metals", "supplier"]],
+        "title": "Acme and Beta offtake",
+    }

@@ -46,9 +46,9 @@ def test_the_change_page_shows_the_buttons_and_the_lifecycle_read_only(editor_cl
 def test_publishing_is_refused_with_each_missing_piece_named_then_succeeds(editor_client):
     deal = _draft_deal_with_gaps()
     page = editor_client.get(_url("publish", deal)).content.decode()
-    for label in ("Deal type (deal_type)", "Status (status)", "Announced date (announced_date)", "Amount (amount)"):
-        assert label in page
-    assert "Title (title)" not in page  # the quoted field is covered
+    for label in ("Deal type", "Status", "Announced date", "Amount"):
+        assert f"{label}: no current quote supports" in page, label
+    assert "Title: no current quote" not in page  # the quoted field is covered
     assert "“draft-party”" in page and "publish it first" in page
     response = editor_client.post(_url("publish", deal), follow=True)
     assert "was not published" in response.content.decode()
@@ -58,7 +58,7 @@ def test_publishing_is_refused_with_each_missing_piece_named_then_succeeds(edito
     # Quote every filled field and publish the party: now it goes through.
     filled = ["title", "deal_type", "status", "announced_date", "announced_date_precision", "amount", "currency"]
     filled += ["amount_usd", "value_qualifier", "countries", "parties"]
-    deal.evidence.update(fields=filled)
+    EvidenceFactory(deal=deal, fields=filled, start=1)  # the factory stores each field's current value, as the admin
     party = Company.objects.get(slug="draft-party")
     EvidenceFactory(deal=None, company=party, fields=["name", "kind", "country"])
     assert editor_client.post(_url("publish", party)).status_code == 302
@@ -102,7 +102,11 @@ def test_the_publish_action_publishes_what_checks_out_and_names_what_does_not(ed
         follow=True,
     )
     page = response.content.decode()
-    assert "1 record(s) published" in page and "“Unquoted Co” was not published" in page and "Name (name)" in page
+    assert (
+        "1 record(s) published" in page
+        and "“Unquoted Co” was not published" in page
+        and "Name: no current quote supports" in page
+    )
     ready.refresh_from_db()
     not_ready.refresh_from_db()
     assert ready.is_public and not not_ready.is_public
@@ -196,12 +200,15 @@ def test_an_import_creates_drafts_and_leaves_the_status_of_existing_records_alon
 
     from deals.resources import CompanyResource
 
-    existing = CompanyFactory(slug="kept-public", name="Kept")
+    existing = CompanyFactory(
+        slug="kept-public", name="Kept", kind="company", country="US", locality="", aliases=[], description=""
+    )
     rows = Dataset(headers=["slug", "name", "kind", "country", "locality", "aliases", "parent", "description"])
     rows.append(["imported-co", "Imported Co", "company", "US", "", "", "", ""])
-    rows.append(["kept-public", "Kept (renamed)", "company", "US", "", "", "", ""])
+    # The published record's row restates its values: a changed value would need a quote of the new value first.
+    rows.append(["kept-public", "Kept", "company", "US", "", "", "", ""])
     result = CompanyResource().import_data(rows, dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
     assert Company.objects.get(slug="imported-co").publication_status == DRAFT
     existing.refresh_from_db()
-    assert existing.name == "Kept (renamed)" and existing.is_public
+    assert existing.name == "Kept" and existing.is_public

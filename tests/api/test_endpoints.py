@@ -11,7 +11,9 @@ from deals.api.serializers import (
     CommoditySerializer,
     CompanyDetailSerializer,
     CompanySerializer,
+    DealDetailSerializer,
     DealSerializer,
+    FacilityDetailSerializer,
     FacilitySerializer,
     SourceDetailSerializer,
     SourceSerializer,
@@ -118,7 +120,7 @@ def deal_full() -> Deal:
 class TestDeals(ReadEndpointSuite):
     basename = "deal"
     list_fields = set(DealSerializer.Meta.fields)
-    detail_fields = set(DealSerializer.Meta.fields)
+    detail_fields = set(DealDetailSerializer.Meta.fields)
     label_field = "title"
     list_queries = 7  # count, page, party links+companies, facilities, commodities, stages, evidence+sources
     detail_queries = 6  # the row, then the five prefetches
@@ -345,7 +347,7 @@ def _facility_full() -> Facility:
 class TestFacilities(ReadEndpointSuite):
     basename = "facility"
     list_fields = set(FacilitySerializer.Meta.fields)
-    detail_fields = set(FacilitySerializer.Meta.fields)
+    detail_fields = set(FacilityDetailSerializer.Meta.fields)
     list_queries = 6  # count, page, company links+companies, commodities, deals, evidence+sources
     detail_queries = 5
     filter_cases = [

@@ -95,6 +95,21 @@ def _autocomplete(page, select_id: str, search: str, choice: str) -> None:
     page.locator(f"#{select_id} + .select2 .select2-selection__rendered", has_text=choice).wait_for()
 
 
+def _field_box(page, row: int, label: str):
+    """The checkbox of evidence row ``row`` that ticks the field labelled ``label`` (the label the editor sees)."""
+    return page.get_by_label(label, exact=True).and_(page.locator(f"[name='evidence-{row}-fields']"))
+
+
+def _tick(page, row: int, *labels: str) -> None:
+    for label in labels:
+        _field_box(page, row, label).check()
+
+
+def _untick(page, row: int, *labels: str) -> None:
+    for label in labels:
+        _field_box(page, row, label).uncheck()
+
+
 def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, browser_page):
     page = browser_page
     base = live_server.url
@@ -149,7 +164,8 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     _autocomplete(page, "id_evidence-0-source", "rare-earth", "Acme Magnets signs rare-earth offtake")
     # First a quote that the article does not contain: the form must refuse it and keep the input.
     page.fill("#id_evidence-0-quote", "a $30 million offtake")
-    page.fill("#id_evidence-0-fields", "parties, amount")
+    # The quote's fields are ticked from the deal's own fields, by the labels the editor sees.
+    _tick(page, 0, "Parties", "Amount")
     page.click("input[name=_save]")
     error = page.locator(".inline-related .errorlist", has_text="Not found in source")
     error.wait_for()
@@ -248,18 +264,19 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     page.click("a.publish-link")
     problems = page.locator(".publication-problems")
     problems.wait_for()
-    for label in ("Title (title)", "Deal type (deal_type)", "Announced date (announced_date)", "Currency (currency)"):
-        assert problems.locator("li", has_text=label).count() == 1, label
-    assert problems.locator("li", has_text="Parties (parties)").count() == 0  # the quote lists it
+    for label in ("Title", "Deal type", "Announced date", "Currency"):
+        assert problems.locator("li", has_text=f"{label}: no current quote supports").count() == 1, label
+    assert problems.locator("li", has_text="Parties:").count() == 0  # the quote states both parties
     _shot(page, "12a-publish-refused")
 
     # The editor lets the quote name what it states, quotes the amount, and empties the date the article does not
     # give ("on Monday"); then publishing goes through.
     page.goto(f"{base}/admin/deals/deal/{deal.pk}/change/")
-    page.fill("#id_evidence-0-fields", "title, deal_type, status, parties")
+    _tick(page, 0, "Title", "Deal type", "Status", "Parties")
+    _untick(page, 0, "Amount")
     _autocomplete(page, "id_evidence-1-source", "rare-earth", "Acme Magnets signs rare-earth offtake")
     page.fill("#id_evidence-1-quote", "The agreement is worth $25 million")
-    page.fill("#id_evidence-1-fields", "amount, currency, amount_usd, value_qualifier")
+    _tick(page, 1, "Amount", "Currency", "Amount usd", "Value qualifier")
     page.fill("#id_announced_date", "")
     page.select_option("#id_announced_date_precision", "")
     page.click("input[name=_continue]")
