@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 
 from deals import models
+from deals.resources import IMPORT_CHANGE_REASON
 from tests.admin.conftest import SOURCE_TEXT
 from tests.admin.test_evidence_forms import _deal_change, _deal_post
+from tests.admin.test_import_export import CSV_FORMAT, _confirm, _evidence_csv, _preview
 from tests.factories import CommodityFactory, CompanyFactory
 
 
@@ -204,3 +206,26 @@ def test_the_changelist_delete_action_on_evidence_is_one_version_per_deal(editor
     assert not deal.evidence.exists()
     assert deal.history.count() == before + 1
     assert _latest(deal).history_relations["evidence"] == []
+
+
+@pytest.mark.django_db
+def test_an_import_batch_is_one_version_per_deal_after_the_whole_batch_and_its_preview_none(editor_client, dataset):
+    deal = dataset["deal"]
+    before = deal.history.count()
+    rows = [
+        {"source": "acme-offtake", "deal": "acme-beta-offtake", "quote": 'The "magnet plant" in Columbus'},
+        {
+            "source": "acme-offtake",
+            "deal": "acme-beta-offtake",
+            "quote": "Beta Metals will supply oxide.",
+            "occurrence": "2",
+        },
+    ]
+    preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "batch.csv")
+    assert preview.status_code == 200 and "confirm_form" in preview.context
+    assert deal.history.count() == before, "the preview is rolled back, its versions with it"
+    assert _confirm(editor_client, models.Evidence, preview).status_code == 302
+    assert deal.history.count() == before + 1
+    version = _latest(deal)
+    assert (version.history_user.username, version.history_change_reason) == ("edna", IMPORT_CHANGE_REASON)
+    assert len(version.history_relations["evidence"]) == 3
