@@ -21,6 +21,9 @@ One write, one version: inside :func:`history_deferred` (the admin's save, rever
 import batch and every ``load_dataset`` run open one) each record gets at most one version, written when the scope
 ends, after its inlines, lists and evidence are saved; so the version records what the editor saved, and names the
 editor. Outside a scope (a shell, a plain ``save()``) every write records its own version at once.
+
+Writes that send no signal (``QuerySet.update()``, ``bulk_create()``, raw SQL) to link or evidence rows must call
+:func:`record_relations_changed` for the records they belong to.
 """
 
 from __future__ import annotations
@@ -227,6 +230,12 @@ class RelationalHistoricalRecords(HistoricalRecords):
         pending = _scope.get()
         if pending is not None:
             pending.pop((instance._meta.label, instance.pk), None)
+
+
+def record_relations_changed(*, record: models.Model, reason: str | None = None) -> None:
+    """Move ``record``'s ``updated`` and version it (a deal, company or facility; a source's ``updated`` only), for
+    writers that change its relations without signals. Inside :func:`history_deferred` this joins the scope."""
+    _note(type(record), record.pk, version=record._meta.label in RELATIONS, reason=reason)
 
 
 # --- what changes a record's relations ------------------------------------------------------------------------------

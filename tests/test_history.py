@@ -404,3 +404,19 @@ def test_a_load_that_changes_only_a_deals_evidence_moves_its_updated_and_version
     version = _latest(deal)
     assert version.history_change_reason == "load_dataset"
     assert ["status", "title"] in [e["fields"] for e in version.history_relations["evidence"]]
+
+
+@pytest.mark.django_db
+def test_writers_without_signals_record_the_change_themselves(deal):
+    from deals.history import record_relations_changed
+
+    _age(deal)
+    before = deal.history.count()
+    deal.party_links.update(role="partner")  # QuerySet.update() sends no signal
+    assert deal.history.count() == before and _updated(deal) == LONG_AGO
+    record_relations_changed(record=deal, reason="roles corrected in bulk")
+    assert deal.history.count() == before + 1
+    version = _latest(deal)
+    assert version.history_change_reason == "roles corrected in bulk"
+    assert version.history_relations["parties"][0]["role"] == "partner"
+    assert _updated(deal) > LONG_AGO

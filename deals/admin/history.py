@@ -50,7 +50,9 @@ class RelationsHistoryMixin:
         if not self._tracks_relations():
             return
         records = list(historical_records)
-        for record, older in zip(records, [*records[1:], None], strict=True):
+        # The oldest version on this page is compared with its predecessor on the next page, if it has one.
+        last = records[-1].prev_record if records else None
+        for record, older in zip(records, [*records[1:], last], strict=True):
             record.relations_changes = relations_changes(
                 old=older.history_relations if older is not None else None, new=record.history_relations
             )

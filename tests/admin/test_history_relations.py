@@ -229,3 +229,15 @@ def test_an_import_batch_is_one_version_per_deal_after_the_whole_batch_and_its_p
     version = _latest(deal)
     assert (version.history_user.username, version.history_change_reason) == ("edna", IMPORT_CHANGE_REASON)
     assert len(version.history_relations["evidence"]) == 3
+
+
+@pytest.mark.django_db
+def test_a_history_page_compares_its_oldest_version_with_the_one_on_the_next_page(editor_client, dataset, monkeypatch):
+    from deals.admin.deals import DealAdmin
+
+    deal = dataset["deal"]
+    models.DealParty.objects.create(deal=deal, company=CompanyFactory(slug="gamma-capital"), role="investor")
+    monkeypatch.setattr(DealAdmin, "history_list_per_page", 1)
+    page = _history_page(editor_client, deal)
+    assert "+ gamma-capital (investor)" in page
+    assert "+ acme-magnets (buyer)" not in page, "the parties already there are not shown as added"
