@@ -27,12 +27,16 @@ class RelationsHistoryMixin:
     def _tracks_relations(self) -> bool:
         return self.model._meta.label in RELATIONS
 
-    # One version per changed record, for every write the admin makes.
+    # One version per changed record, for every write the admin makes (reads need no scope).
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
         with history_deferred():
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
         with history_deferred():
             return super().delete_view(request, object_id, extra_context)
 

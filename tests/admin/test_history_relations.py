@@ -241,3 +241,21 @@ def test_a_history_page_compares_its_oldest_version_with_the_one_on_the_next_pag
     page = _history_page(editor_client, deal)
     assert "+ gamma-capital (investor)" in page
     assert "+ acme-magnets (buyer)" not in page, "the parties already there are not shown as added"
+
+
+@pytest.mark.django_db
+def test_a_party_changed_or_deleted_on_its_own_page_is_one_version_of_its_deal(editor_client, dataset):
+    deal = dataset["deal"]
+    link = deal.party_links.get(role="buyer")
+    before = deal.history.count()
+    url = reverse("admin:deals_dealparty_change", args=[link.pk])
+    response = editor_client.post(url, {"deal": deal.pk, "company": link.company_id, "role": "partner"})
+    assert response.status_code == 302
+    assert deal.history.count() == before + 1
+    version = _latest(deal)
+    assert version.history_user.username == "edna"
+    assert ("acme-magnets", "partner") in [(p["slug"], p["role"]) for p in version.history_relations["parties"]]
+    response = editor_client.post(reverse("admin:deals_dealparty_delete", args=[link.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert deal.history.count() == before + 2
+    assert [p["slug"] for p in _latest(deal).history_relations["parties"]] == ["beta-metals"]
