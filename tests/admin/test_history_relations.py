@@ -9,6 +9,7 @@ from tests.admin.conftest import SOURCE_TEXT
 from tests.admin.test_evidence_forms import _deal_change, _deal_post
 from tests.admin.test_import_export import CSV_FORMAT, _confirm, _evidence_csv, _preview
 from tests.factories import CommodityFactory, CompanyFactory
+from tests.test_history import LONG_AGO
 
 
 def _latest(record):
@@ -92,6 +93,7 @@ def test_the_history_page_shows_relations_added_and_removed_per_version(editor_c
 @pytest.mark.django_db
 def test_evidence_saved_on_its_own_page_is_one_version_of_its_deal_naming_the_editor(editor_client, dataset):
     deal = dataset["deal"]
+    models.Deal.objects.filter(pk=deal.pk).update(updated=LONG_AGO)
     before = deal.history.count()
     response = editor_client.post(
         reverse("admin:deals_evidence_add"),
@@ -109,6 +111,8 @@ def test_evidence_saved_on_its_own_page_is_one_version_of_its_deal_naming_the_ed
     version = _latest(deal)
     assert version.history_user.username == "edna"
     assert len(version.history_relations["evidence"]) == 2
+    deal.refresh_from_db()
+    assert deal.updated > LONG_AGO and version.updated == deal.updated
 
 
 @pytest.mark.django_db
@@ -211,6 +215,7 @@ def test_the_changelist_delete_action_on_evidence_is_one_version_per_deal(editor
 @pytest.mark.django_db
 def test_an_import_batch_is_one_version_per_deal_after_the_whole_batch_and_its_preview_none(editor_client, dataset):
     deal = dataset["deal"]
+    models.Deal.objects.filter(pk=deal.pk).update(updated=LONG_AGO)
     before = deal.history.count()
     rows = [
         {"source": "acme-offtake", "deal": "acme-beta-offtake", "quote": 'The "magnet plant" in Columbus'},
@@ -229,6 +234,8 @@ def test_an_import_batch_is_one_version_per_deal_after_the_whole_batch_and_its_p
     version = _latest(deal)
     assert (version.history_user.username, version.history_change_reason) == ("edna", IMPORT_CHANGE_REASON)
     assert len(version.history_relations["evidence"]) == 3
+    deal.refresh_from_db()
+    assert deal.updated > LONG_AGO
 
 
 @pytest.mark.django_db
