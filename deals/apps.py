@@ -10,6 +10,9 @@ class DealsConfig(AppConfig):
 
     def ready(self):
         # Cache invalidation only (see deals/signals.py): every committed write bumps the dataset version.
+        from deals.history import history_signals_connect
         from deals.signals import dataset_signals_connect
 
         dataset_signals_connect()
+        # History bookkeeping only (see deals/history.py): versions record relations, `updated` moves with them.
+        history_signals_connect()

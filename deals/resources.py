@@ -29,6 +29,7 @@ from deals.coverage import (
 )
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
+from deals.history import history_deferred
 
 IMPORT_CHANGE_REASON = "admin import"
 
@@ -136,6 +137,12 @@ class DatasetResource(resources.ModelResource):
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
         return super().import_data(dataset, **kwargs)
+
+    def import_data_inner(self, *args, **kwargs):
+        # Inside the batch's transaction: each deal, company or facility the batch changes (its own row, its
+        # parties, links or evidence rows) gets one version, recording its relations after the whole batch.
+        with history_deferred():
+            return super().import_data_inner(*args, **kwargs)
 
     def before_save_instance(self, instance, row, **kwargs):
         # simple-history records the editor (from the request) and this reason on every imported change.

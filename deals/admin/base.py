@@ -15,6 +15,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 
+from deals.admin.history import RelationsHistoryMixin
 from deals.forms import (
     IdCheckingModelMultipleChoiceField,
     value_is_valid_for,
@@ -128,6 +129,7 @@ class DatasetAdmin(
     SafeExportMixin,
     ImportExportMixin,
     ExportActionMixin,
+    RelationsHistoryMixin,
     SimpleHistoryAdmin,
 ):
     """History and revert (simple-history), "Export selected" as CSV or JSON, and import with a preview.

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
+from deals.history import RelationalHistoricalRecords
 from deals.models.base import choices_constraint, parent_chain_loops
 from deals.models.publication import PublishableModel, publication_constraints
 
@@ -48,7 +48,8 @@ class Company(PublishableModel):
     description = models.TextField(blank=True, help_text="What the organisation does, as the sources describe it.")
     website = models.URLField(blank=True, help_text="Official website; empty unless a source states it.")
 
-    history = HistoricalRecords()
+    # Each version also records the relations (links with roles, lists, evidence): see deals/history.py.
+    history = RelationalHistoricalRecords()
 
     class Meta:
         # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).

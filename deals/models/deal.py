@@ -9,6 +9,7 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from deals.history import RelationalHistoricalRecords
 from deals.models.base import (
     CURRENCY_VALIDATOR,
     DatePrecision,
@@ -113,7 +114,8 @@ class Deal(PublishableModel):
         Facility, blank=True, related_name="deals", help_text="Facilities the deal concerns."
     )
 
-    history = HistoricalRecords()
+    # Each version also records the relations (links with roles, lists, evidence): see deals/history.py.
+    history = RelationalHistoricalRecords()
 
     class Meta:
         # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from deals.history import RelationalHistoricalRecords
 from deals.models.base import (
     CURRENCY_VALIDATOR,
     DatePrecision,
@@ -156,7 +157,8 @@ class Facility(PublishableModel):
         help_text="Companies involved, each with a role.",
     )
 
-    history = HistoricalRecords()
+    # Each version also records the relations (links with roles, lists, evidence): see deals/history.py.
+    history = RelationalHistoricalRecords()
 
     class Meta:
         # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).

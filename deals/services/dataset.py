@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.db.models import Q
 
+from deals.history import history_deferred
 from deals.models import (
     PUBLICATION_FIELDS,
     Commodity,
@@ -139,6 +140,7 @@ def _record_upsert(
 
 
 @transaction.atomic
+@history_deferred()
 def dataset_load(*, path: Path) -> LoadReport:
     """Load the YAML dataset at ``path`` (see :mod:`deals.loader`) into the database, in one transaction.
 
@@ -147,7 +149,8 @@ def dataset_load(*, path: Path) -> LoadReport:
     written. The load is idempotent: rows whose values already match are not saved, so a second run changes no
     timestamps, history rows or evidence ids. Evidence is matched on (source, record, start, end); evidence of a
     fixture record that the fixture no longer lists is deleted. Records absent from the fixtures are left alone.
-    Every write carries the change reason ``load_dataset`` in django-simple-history.
+    Every write carries the change reason ``load_dataset`` in django-simple-history, and each record changed gets
+    one version, recording its relations as loaded (:func:`deals.history.history_deferred`).
     """
     from deals.loader import dataset_plan  # the loader imports this module's text helpers
 

@@ -205,11 +205,16 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     rows.nth(1).wait_for()
     assert rows.count() == 2
     assert page.locator("#change-history", has_text="edna").count() == 1
+    # The first version lists the parties with their roles and the quote it was saved with.
+    first = rows.nth(1)
+    assert first.locator(".relations-changes", has_text="+ acme-magnets (buyer)").count() == 1
+    assert first.locator(".relations-changes", has_text="binding offtake agreement").count() == 1
     _shot(page, "07-deal-history")
     # The oldest entry is the deal as first saved; its page offers the revert.
     rows.nth(1).locator("a").first.click()
     page.locator("#id_title").wait_for()
     assert page.input_value("#id_title") == "Acme Magnets and Beta Metals NdPr oxide offtake"
+    assert page.locator(".version-relations", has_text="beta-metals (supplier)").count() == 1
     _shot(page, "08-revert")
     page.click("input[name=_save]")
     page.locator(".messagelist .success").wait_for()
