@@ -374,11 +374,15 @@ def _source_plans(*, path: Path, errors: _Collector) -> tuple[list[RecordPlan], 
         texts[slug] = prepared.text
         # Metadata checks are verified like evidence but not stored: Evidence rows support deals, companies
         # and facilities only.
-        checks += len(
-            _evidence(
-                items=item.get("checks"), model=Source, default_source=slug, texts=texts, where=where, errors=errors
-            )
+        # Checks are optional: a source an editor added in the admin has none.
+        located = (
+            _evidence(items=item["checks"], model=Source, default_source=slug, texts=texts, where=where, errors=errors)
+            if item.get("checks")
+            else []
         )
+        checks += len(located)
+        # Stored on the source (as located, so the quote is the text's own) for verify_provenance and the export.
+        values["checks"] = [{"quote": e.quote, "fields": e.fields, "note": e.note} for e in located]
         plans.append(RecordPlan(model=Source, slug=slug, label=where, values=values))
     return plans, texts, checks
 
@@ -431,39 +435,35 @@ _SPECIAL = {
 }
 
 
-def _stored_evidence_check(
-    *, sources: list[RecordPlan], plans: dict[type[models.Model], list[RecordPlan]], errors: _Collector
-) -> None:
+def stored_evidence_problems(*, sources: list[RecordPlan], rewritten: dict[str, set[str]]) -> list[str]:
     """Report stored evidence that a changed source text would break.
 
-    The load replaces the evidence of fixture records, so only the other rows matter: evidence of records that are
-    not in the fixtures (an editor's additions) keeps its offsets, and must still quote the new text exactly there.
+    The load replaces the evidence of the fixture records it rewrites (``rewritten``: target name → slugs), so only
+    the other rows matter: evidence of records that are not in the fixtures (an editor's additions), or that the
+    load leaves alone because an editor changed them, keeps its offsets and must still quote the new text there.
     """
-    fixture_slugs = {
-        "deal": {p.slug for p in plans[Deal]},
-        "company": {p.slug for p in plans[Company]},
-        "facility": {p.slug for p in plans[Facility]},
-    }
+    errors = _Collector()
     new_texts = {p.slug: p.values["text"] for p in sources}
     stored = Source.objects.filter(slug__in=new_texts).values_list("slug", "text")
     changed = {slug: new_texts[slug] for slug, text in stored if text != new_texts[slug]}
     if not changed:
-        return
+        return []
     rows = Evidence.objects.filter(source__slug__in=changed).values_list(
         "pk", "source__slug", "quote", "start", "end", "deal__slug", "company__slug", "facility__slug"
     )
     for pk, source_slug, quote, start, end, deal, company, facility in rows.order_by("source__slug", "start", "pk"):
         target, slug = next((t, s) for t, s in (("deal", deal), ("company", company), ("facility", facility)) if s)
-        if slug in fixture_slugs[target]:
+        if slug in rewritten.get(target, set()):
             continue
         text = changed[source_slug]
         if text[start:end] == quote:
             continue
         errors.add(
             f"{SOURCES_FILE}: source {source_slug!r}: the changed text would break evidence #{pk} of {target} "
-            f"{slug!r} (not in the fixtures): quote {quote[:100]!r} is no longer at {start}-{end}; "
+            f"{slug!r} (not loaded from the fixtures): quote {quote[:100]!r} is no longer at {start}-{end}; "
             f"fix that evidence first"
         )
+    return errors.errors
 
 
 def dataset_plan(*, path: Path) -> DatasetPlan:
@@ -579,7 +579,6 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
         if clash:
             errors.add(f"{source.label}: the same raw document is already stored as source {clash!r}")
 
-    _stored_evidence_check(sources=sources, plans=plans, errors=errors)
     companies = _topological(plans[Company], "company", errors)
     if errors.errors:
         raise DatasetError(errors.errors)

@@ -26,6 +26,7 @@ from deals.models.company import Company
 from deals.models.deal import Deal, DealParty
 from deals.models.evidence import Evidence, evidence_field_names, evidence_fields_unknown
 from deals.models.facility import Facility, FacilityCompany
+from deals.models.fixture_state import FixtureState
 from deals.models.source import Source
 from deals.models.vocabulary import Commodity, SupplyChainStage
 
@@ -40,6 +41,7 @@ __all__ = [
     "Evidence",
     "Facility",
     "FacilityCompany",
+    "FixtureState",
     "SlugModel",
     "Source",
     "SupplyChainStage",
