@@ -23,7 +23,17 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from deals.models import Commodity, Company, Deal, DealParty, Evidence, Facility, FacilityCompany, Source
+from deals.models import (
+    Commodity,
+    Company,
+    Deal,
+    DealParty,
+    Evidence,
+    Facility,
+    FacilityCompany,
+    PublicationStatus,
+    Source,
+)
 from deals.models import SupplyChainStage as Stage
 from deals.services.sources import evidence_locate, source_text_prepare
 from deals.text import QuoteError
@@ -166,7 +176,8 @@ def _values(
     values: dict[str, Any] = {}
     for name, fld in fields.items():
         if name not in data or data[name] is None:
-            values[name] = _empty(fld)
+            # Fixture records are the published dataset: they load as published unless the fixture says otherwise.
+            values[name] = PublicationStatus.PUBLISHED if name == "publication_status" else _empty(fld)
             continue
         try:
             values[name] = fld.to_python(data[name])

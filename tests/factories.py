@@ -49,6 +49,8 @@ class CompanyFactory(DjangoModelFactory):
     class Meta:
         model = models.Company
 
+    # Published by default, as the fixtures load; tests that need a draft ask for one.
+    publication_status = models.PublicationStatus.PUBLISHED
     slug = factory.Sequence(lambda n: f"company-{n}")
     name = factory.Sequence(lambda n: f"Company {n}")
     kind = models.Company.Kind.COMPANY
@@ -59,6 +61,8 @@ class FacilityFactory(DjangoModelFactory):
     class Meta:
         model = models.Facility
 
+    # Published by default, as the fixtures load; tests that need a draft ask for one.
+    publication_status = models.PublicationStatus.PUBLISHED
     slug = factory.Sequence(lambda n: f"facility-{n}")
     name = factory.Sequence(lambda n: f"Facility {n}")
     kind = models.Facility.Kind.MAGNET
@@ -70,6 +74,8 @@ class DealFactory(DjangoModelFactory):
     class Meta:
         model = models.Deal
 
+    # Published by default, as the fixtures load; tests that need a draft ask for one.
+    publication_status = models.PublicationStatus.PUBLISHED
     slug = factory.Sequence(lambda n: f"deal-{n}")
     title = factory.Sequence(lambda n: f"Deal {n}")
     deal_type = models.Deal.Type.OFFTAKE

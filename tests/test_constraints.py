@@ -518,10 +518,20 @@ _PRECISION_DATES = {
 _NOT_A_CHOICE = "zzz"
 
 
+# A withdrawn record needs a reason and a date (the *_withdrawn_has_reason_and_date constraints).
+_WITHDRAWN = {
+    "withdrawn_reason": "Duplicate entry.",
+    "withdrawn_at": datetime.datetime(2025, 9, 1, tzinfo=datetime.UTC),
+}
+
+
 def _write_every_choice(model: type[models.Model], field: models.Field) -> None:
     row = _CHOICE_ROWS[model][1]()
     for value, _label in field.choices:
-        _update(row, **{field.name: value})
+        companion = _WITHDRAWN if (field.name, value) == ("publication_status", "withdrawn") else {}
+        _update(row, **{field.name: value}, **companion)
+        if companion:
+            _update(row, publication_status="published", withdrawn_reason="", withdrawn_at=None)
     if field.blank:
         companion = {_PRECISION_DATES[field.name]: None} if field.name in _PRECISION_DATES else {}
         _update(row, **{field.name: ""}, **companion)
@@ -547,6 +557,44 @@ def _choice_cases() -> dict[str, Case]:
 
 
 CASES.update(_choice_cases())
+
+
+def _publication_cases() -> dict[str, Case]:
+    """The lifecycle rules shared by deals, companies and facilities (deals/models/publication.py)."""
+    cases: dict[str, Case] = {}
+    now = _WITHDRAWN["withdrawn_at"]
+    for prefix, build in (("deal", DealFactory), ("company", CompanyFactory), ("facility", FacilityFactory)):
+        cases[f"{prefix}_withdrawn_has_reason_and_date"] = Case(
+            valid=lambda build=build: build(publication_status="withdrawn", **_WITHDRAWN),
+            violations=(
+                lambda build=build: build(publication_status="withdrawn", withdrawn_at=now),
+                lambda build=build: build(publication_status="withdrawn", withdrawn_reason="Duplicate."),
+                lambda build=build: _update(build(**_WITHDRAWN, publication_status="withdrawn"), withdrawn_at=None),
+            ),
+            mentions=_check(f"{prefix}_withdrawn_has_reason_and_date"),
+        )
+        cases[f"{prefix}_withdrawal_only_when_withdrawn"] = Case(
+            valid=lambda build=build: (build(publication_status="draft"), build(publication_status="published")),
+            violations=(
+                lambda build=build: build(publication_status="published", withdrawn_reason="Duplicate."),
+                lambda build=build: build(publication_status="draft", withdrawn_at=now),
+            ),
+            mentions=_check(f"{prefix}_withdrawal_only_when_withdrawn"),
+        )
+        cases[f"{prefix}_merged_is_withdrawn"] = Case(
+            valid=lambda build=build: build(publication_status="withdrawn", merged_into=build(), **_WITHDRAWN),
+            violations=(
+                lambda build=build: build(publication_status="published", merged_into=build()),
+                lambda build=build: (lambda r: _update(r, merged_into=r))(
+                    build(publication_status="withdrawn", **_WITHDRAWN)
+                ),
+            ),
+            mentions=_check(f"{prefix}_merged_is_withdrawn"),
+        )
+    return cases
+
+
+CASES.update(_publication_cases())
 
 
 # Django gives these column types a CHECK (column >= 0) of their own on every database.
@@ -586,7 +634,7 @@ def test_constraint_enumeration_sees_the_known_rules():
     choice_fields = [
         (m, f) for m in _dataset_models() for f in m._meta.local_fields if f.choices and not isinstance(f, CountryField)
     ]
-    assert len(choice_fields) == 19
+    assert len(choice_fields) == 22
     assert {f"{_CHOICE_ROWS[m][0]}_{f.name}_valid" for m, f in choice_fields} <= keys
 
 

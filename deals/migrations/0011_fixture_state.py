@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deals", "0007_deal_default_order_index_restore"),
+        ("deals", "0008_publication"),
     ]
 
     operations = [

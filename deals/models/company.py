@@ -8,10 +8,11 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from deals.models.base import SlugModel, choices_constraint, parent_chain_loops
+from deals.models.base import choices_constraint, parent_chain_loops
+from deals.models.publication import PublishableModel, publication_constraints
 
 
-class Company(SlugModel):
+class Company(PublishableModel):
     """A party to deals: a company, a government, or a government agency (told apart by ``kind``)."""
 
     class Kind(models.TextChoices):
@@ -44,6 +45,8 @@ class Company(SlugModel):
     history = HistoricalRecords()
 
     class Meta:
+        # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).
+        permissions = [("publish_company", "Can publish, withdraw and merge companies")]
         ordering = ["name", "slug"]
         verbose_name_plural = "companies"
         constraints = [
@@ -53,7 +56,7 @@ class Company(SlugModel):
         ]
 
     # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
-    Meta.constraints += [choices_constraint("company", "kind", Kind)]
+    Meta.constraints += [choices_constraint("company", "kind", Kind), *publication_constraints("company")]
 
     def __str__(self):
         return self.name

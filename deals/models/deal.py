@@ -12,7 +12,6 @@ from simple_history.models import HistoricalRecords
 from deals.models.base import (
     CURRENCY_VALIDATOR,
     DatePrecision,
-    SlugModel,
     ValueQualifier,
     choices_constraint,
     date_precision_clean,
@@ -21,10 +20,11 @@ from deals.models.base import (
 )
 from deals.models.company import Company
 from deals.models.facility import Facility
+from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity, SupplyChainStage
 
 
-class Deal(SlugModel):
+class Deal(PublishableModel):
     """A transaction or agreement between parties: a funding round, an offtake, an MOU, a grant…"""
 
     class Type(models.TextChoices):
@@ -116,6 +116,8 @@ class Deal(SlugModel):
     history = HistoricalRecords()
 
     class Meta:
+        # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).
+        permissions = [("publish_deal", "Can publish, withdraw and merge deals")]
         ordering = ["-announced_date", "slug"]
         constraints = [
             models.CheckConstraint(
@@ -140,7 +142,11 @@ class Deal(SlugModel):
         ]
 
     # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
-    Meta.constraints += [choices_constraint("deal", "deal_type", Type), choices_constraint("deal", "status", Status)]
+    Meta.constraints += [
+        choices_constraint("deal", "deal_type", Type),
+        choices_constraint("deal", "status", Status),
+        *publication_constraints("deal"),
+    ]
 
     def __str__(self):
         return self.title

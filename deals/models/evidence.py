@@ -10,10 +10,12 @@ from simple_history.models import HistoricalRecords
 from deals.models.company import Company
 from deals.models.deal import Deal
 from deals.models.facility import Facility
+from deals.models.publication import PUBLICATION_FIELDS
 from deals.models.source import Source
 
-# Bookkeeping columns a quote never supports: the database id, the slug we chose, and the timestamps.
-_EVIDENCE_UNSUPPORTABLE = frozenset({"id", "slug", "created", "updated"})
+# Bookkeeping columns a quote never supports: the database id, the slug we chose, the timestamps and the
+# publication lifecycle's columns.
+_EVIDENCE_UNSUPPORTABLE = frozenset({"id", "slug", "created", "updated"}) | PUBLICATION_FIELDS
 
 
 def evidence_field_names(*, model: type[models.Model]) -> frozenset[str]:

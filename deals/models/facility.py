@@ -12,7 +12,6 @@ from simple_history.models import HistoricalRecords
 from deals.models.base import (
     CURRENCY_VALIDATOR,
     DatePrecision,
-    SlugModel,
     ValueQualifier,
     choices_constraint,
     date_precision_clean,
@@ -20,10 +19,11 @@ from deals.models.base import (
     needs_figure_constraint,
 )
 from deals.models.company import Company
+from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity
 
 
-class Facility(SlugModel):
+class Facility(PublishableModel):
     """A physical site: a mine or deposit, a separation plant, a magnet plant, a battery-materials plant…"""
 
     class Kind(models.TextChoices):
@@ -159,6 +159,8 @@ class Facility(SlugModel):
     history = HistoricalRecords()
 
     class Meta:
+        # Publishing, withdrawing and merging change what the public sees; a right of its own (Editors hold it).
+        permissions = [("publish_facility", "Can publish, withdraw and merge facilities")]
         ordering = ["name", "slug"]
         verbose_name_plural = "facilities"
         constraints = [
@@ -212,6 +214,7 @@ class Facility(SlugModel):
         choices_constraint("facility", "status", Status),
         choices_constraint("facility", "location_precision", LocationPrecision, blank=True),
         choices_constraint("facility", "capacity_period", CapacityPeriod, blank=True),
+        *publication_constraints("facility"),
     ]
 
     def __str__(self):
