@@ -533,14 +533,18 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
             values = _values(model=model, data=item, special=_SPECIAL[model], where=where, errors=errors)
             _full_clean(model=model, slug=slug, values=values, where=where, errors=errors)
             plan = RecordPlan(model=model, slug=slug, label=where, values=values)
-            plan.evidence = _evidence(
-                items=item.get("evidence"),
-                model=model,
-                default_source=default_source,
-                texts=texts,
-                where=where,
-                errors=errors,
-            )
+            # A draft or withdrawn record may have no evidence yet (an export includes them); a published one may not.
+            needs_evidence = item.get("evidence") or values.get("publication_status") == PublicationStatus.PUBLISHED
+            plan.evidence = []
+            if needs_evidence:
+                plan.evidence = _evidence(
+                    items=item.get("evidence"),
+                    model=model,
+                    default_source=default_source,
+                    texts=texts,
+                    where=where,
+                    errors=errors,
+                )
             if model is Company:
                 plan.parent = _slug_ref(item.get("parent"), where=where, name="parent", errors=errors)
             elif model is Facility:

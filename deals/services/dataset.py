@@ -286,7 +286,9 @@ def _check_pending(*, plan: DatasetPlan, decisions: dict[tuple, Decision]) -> No
     finally:
         transaction.savepoint_rollback(sid)
     for d in pending:
-        if before.get(d.key) == after.get(d.key):
+        same = before.get(d.key) == after.get(d.key)
+        # A rename is an editor's change the fixture cannot match (it names the old slug), so it keeps the record.
+        if same and before.get(d.key, {}).get("values", {}).get("slug") == d.plan.slug:
             d.action = WRITE  # identical: the loader adopts it (an editor's work committed back to the fixtures)
         else:
             d.action = KEEP
@@ -318,7 +320,7 @@ def _states_save(*, decisions: dict[tuple, Decision], rows: dict[tuple, models.M
 def _describe(d: Decision) -> str:
     name = d.plan.model._meta.verbose_name
     if d.action == DELETED:
-        who = record_last_change(model=d.plan.model, pk=d.state.object_id, since=d.state.written)
+        who = record_last_change(model=d.plan.model, pk=d.state.object_id, since=d.state.written, deleted=True)
         return f"{name} {d.plan.slug!r}: deleted {who}; not re-created"
     return f"{name} {d.plan.slug!r}: {d.reason}"
 

@@ -154,13 +154,16 @@ def record_last_loaded(*, model: type[models.Model], pk: int) -> bool:
     return latest is not None and (latest.history_change_reason or "").startswith(LOAD_CHANGE_REASON)
 
 
-def record_last_change(*, model: type[models.Model], pk: int, since: datetime.datetime | None) -> str:
+def record_last_change(
+    *, model: type[models.Model], pk: int, since: datetime.datetime | None, deleted: bool = False
+) -> str:
     """'by <user> at <time>' for the latest change outside the loader, from the history; or 'unknown (no history)'
-    when the history holds none after ``since`` (a ``QuerySet.update()``, raw SQL, or a write without history)."""
-    querysets = [
-        qs.exclude(history_change_reason__startswith=LOAD_CHANGE_REASON)
-        for qs in _history_querysets(model=model, pk=pk)
-    ]
+    when the history holds none after ``since`` (a ``QuerySet.update()``, raw SQL, or a write without history).
+
+    For a deleted record only its own deletion row counts: the evidence deleted with it is recorded without a user.
+    """
+    sets = [model.history.filter(id=pk)] if deleted else _history_querysets(model=model, pk=pk)
+    querysets = [qs.exclude(history_change_reason__startswith=LOAD_CHANGE_REASON) for qs in sets]
     latest = _latest(querysets)
     if latest is None or (since is not None and latest.history_date < since):
         return "by unknown (no history)"

@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django_countries.fields import CountryField
 
 from deals.loader import COMMODITIES_FILE, SOURCES_FILE, _empty, _plain_fields, _YamlLoader
-from deals.models import Commodity, Company, Deal, Evidence, Facility, Source
+from deals.models import Commodity, Company, Deal, Evidence, Facility, PublicationStatus, Source
 from deals.text import quote_spans
 
 WIDTH = 120
@@ -188,7 +188,10 @@ def _fields(obj: models.Model, *, skip: set[str] = frozenset()) -> list[tuple[st
             continue
         if fld.name in plain:
             value = getattr(obj, fld.name)
-            if value == _empty(fld) or (isinstance(fld, CountryField) and not value):
+            # What the loader assumes for a missing key is left out: the documents do not state it, and fixture
+            # records load as published.
+            default = PublicationStatus.PUBLISHED if fld.name == "publication_status" else _empty(fld)
+            if value == default or (isinstance(fld, CountryField) and not value):
                 continue
             out.append((fld.name, _fixture_value(fld, value)))
         elif fld.many_to_many and fld.remote_field.through._meta.auto_created:
