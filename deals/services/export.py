@@ -276,7 +276,11 @@ def dataset_export(*, path: Path) -> dict[str, int]:
         entry = [("slug", s.slug), ("file", f"../sources/{_raw_file(s, sources_dir)}")]
         entry += _fields(s, skip=_SOURCE_DERIVED)
         if s.checks:
-            entry.append(("checks", [{k: v for k, v in c.items() if v not in ("", [], None)} for c in s.checks]))
+            # In a fixed key order: PostgreSQL's jsonb does not keep the order the loader stored.
+            checks = [
+                {k: c[k] for k in ("quote", "fields", "note") if c.get(k) not in ("", [], None)} for c in s.checks
+            ]
+            entry.append(("checks", checks))
         source_entries.append(entry)
     data = [dict(e) for e in source_entries]
     _write(path, SOURCES_FILE, _document(SOURCES_HEADER, [], [("", source_entries)]), data)
