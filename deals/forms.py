@@ -13,6 +13,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 
 from deals import models
+from deals.coverage import (
+    coverage_field_names,
+    field_label,
+    field_value,
+    record_change_gaps,
+    record_change_is_gated,
+    record_values,
+    value_canonical,
+)
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
 
 # One limit for pasted and uploaded texts. settings.DATA_UPLOAD_MAX_MEMORY_SIZE (6 MiB) sits above it, so that a
@@ -92,6 +101,63 @@ class NameListField(forms.CharField):
         # Compare lists, not the list with its text form: otherwise a blank extra inline row counts as edited
         # and demands a source and a quote.
         return self.to_python(initial if initial is not None else []) != self.to_python(data)
+
+
+def field_choices(*, model: type | None) -> list[tuple[str, str]]:
+    """The fields a quote can support, as (API name, label the editor sees); for no model (the evidence page before
+    a target is chosen), every record type's, each label saying which records have it."""
+    if model is not None:
+        return [(name, field_label(model=model, name=name)) for name in coverage_field_names(model=model)]
+    owners: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for record_model in (models.Deal, models.Company, models.Facility):
+        for name in coverage_field_names(model=record_model):
+            owners.setdefault(name, []).append(record_model._meta.verbose_name)
+            labels.setdefault(name, field_label(model=record_model, name=name))
+    return [(name, f"{labels[name]} ({', '.join(owners[name])})") for name in labels]
+
+
+class FieldPickerField(forms.MultipleChoiceField):
+    """The record's fields as checkboxes with the labels the editor sees; stores the API names.
+
+    Also accepts what an editor might type instead (a comma-separated list, API names or on-screen labels in any
+    case), so a pasted "Announced date, amount" means the same as ticking the two boxes. A name that is not a field
+    of the record is left to the evidence rules (:func:`deals.models.evidence_fields_unknown`), which name the
+    record type; text that is not a name at all is refused here.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def _by_label(self) -> dict[str, str]:
+        mapping = {}
+        for name, label in self.choices:
+            mapping[str(label).lower()] = name
+            mapping[str(label).split(" (")[0].lower()] = name
+            mapping[name.lower()] = name
+        return mapping
+
+    def to_python(self, value):
+        if not value:
+            return []
+        items = [value] if isinstance(value, str) else list(value)
+        parts = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+        mapping = self._by_label()
+        return list(dict.fromkeys(mapping.get(part.lower(), part) for part in parts))
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        bad = [name for name in value if not _IDENTIFIER_RE.fullmatch(name)]
+        if bad:
+            raise ValidationError(
+                "Give field names separated by commas, e.g. amount, parties; not a field name: %(names)s.",
+                code="malformed",
+                params={"names": ", ".join(repr(name) for name in bad)},
+            )
+
+    def has_changed(self, initial, data):
+        # Compare lists: otherwise a blank extra inline row counts as edited and demands a source and a quote.
+        return self.to_python(initial or []) != self.to_python(data)
 
 
 class SourceAdminForm(forms.ModelForm):
@@ -206,10 +272,10 @@ class EvidenceAdminForm(forms.ModelForm):
         min_value=1,
         help_text="Only when the quote occurs more than once in the source: which occurrence (1 = the first).",
     )
-    fields = NameListField(
+    fields = FieldPickerField(
         required=False,
-        identifiers=True,
-        help_text="Fields of the record this quote supports, comma-separated, e.g. amount, parties.",
+        help_text="Tick the fields of the record that this quote states. A ticked field keeps the value the quote "
+        "stated when it was ticked: if the field changes later, the quote becomes a claim of the old value.",
     )
 
     class Meta:
@@ -217,8 +283,12 @@ class EvidenceAdminForm(forms.ModelForm):
         fields = ["source", "deal", "company", "facility", "quote", "occurrence", "fields", "note"]
         widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, record_model=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if record_model is None and self.instance.pk:
+            target = next((name for name in models.Evidence.TARGETS if getattr(self.instance, f"{name}_id")), None)
+            record_model = type(self.instance)._meta.get_field(target).related_model if target else None
+        self.fields["fields"].choices = field_choices(model=record_model)
         if self.instance.pk and self.instance.source_id and "occurrence" in self.fields:
             self.fields["occurrence"].initial = evidence_occurrence(evidence=self.instance)
 
@@ -267,6 +337,10 @@ class EvidenceInlineFormSet(forms.BaseInlineFormSet):
       validated on its own.
     """
 
+    def get_form_kwargs(self, index):
+        # The rows list the fields of the record being edited (deal, company or facility).
+        return {**super().get_form_kwargs(index), "record_model": self.fk.remote_field.model}
+
     def clean(self):
         super().clean()
         target = self.fk.name
@@ -287,6 +361,66 @@ class EvidenceInlineFormSet(forms.BaseInlineFormSet):
                 form.add_error("quote", f"Row {seen[key]} already quotes this passage of the same source.")
             else:
                 seen[key] = index
+        if not any(form.errors for form in self.forms):
+            self._unsupported_changes_refuse()
+
+    def _unsupported_changes_refuse(self) -> None:
+        """Refuse a changed field of a stored record that no current quote supports (:mod:`deals.coverage`).
+
+        The record's new values come from the page: its own fields (already on ``self.instance``), its
+        many-to-many fields (the page's form) and its role links (the sibling inline). The quotes are this
+        formset's rows as they will be saved: a field ticked now states the new value, a field ticked before keeps
+        the value it stated then. The error is shown on the field, and again above the evidence.
+        """
+        record = self.instance
+        record_form = getattr(record, "_coverage_form", None)
+        if record_form is None or not record_change_is_gated(record=record) or record_form.errors:
+            return
+        model = type(record)
+        before = record_values(record=model._default_manager.get(pk=record.pk))
+        after = dict(before)
+        for name in coverage_field_names(model=model):
+            fld = model._meta.get_field(name)
+            if fld.many_to_many and fld.remote_field.through._meta.auto_created:
+                if name in record_form.cleaned_data:
+                    after[name] = value_canonical([item.slug for item in record_form.cleaned_data[name]])
+            elif fld.many_to_many:
+                links = self._role_links(through=fld.remote_field.through)
+                if links is not None:
+                    after[name] = links
+            else:
+                after[name] = field_value(record=record, name=name)
+        evidence = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or (form.instance.pk is None and not form.has_changed()):
+                continue
+            previous = form.instance.values if form.instance.pk and isinstance(form.instance.values, dict) else {}
+            names = data.get("fields") or []
+            values = {name: previous[name] if name in previous else after.get(name) for name in names}
+            evidence.append(models.Evidence(fields=names, values=values))
+        gaps = record_change_gaps(model=model, before=before, after=after, evidence=evidence)
+        if not gaps:
+            return
+        hint = " Add a quote that states the new value and tick the field on it, or keep the old value."
+        for name, message in gaps.items():
+            if name in record_form.fields:
+                record_form.add_error(name, message + hint)
+        raise ValidationError([message + hint for message in gaps.values()])
+
+    def _role_links(self, *, through) -> list | None:
+        """The (company slug, role) pairs the sibling inline of ``through`` will save, or None without one."""
+        for formset in getattr(self, "sibling_formsets", []):
+            if formset.model is through and formset.fk.remote_field.model is type(self.instance):
+                if not formset.is_valid():
+                    return None  # that inline shows its own errors
+                pairs = []
+                for form in formset.forms:
+                    data = getattr(form, "cleaned_data", None) or {}
+                    if data.get("company") and data.get("role") and not data.get("DELETE"):
+                        pairs.append((data["company"].slug, data["role"]))
+                return value_canonical(pairs)
+        return None
 
 
 class CompanyAdminForm(forms.ModelForm):

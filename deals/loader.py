@@ -23,6 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from deals.coverage import coverage_gap_messages, fields_coverage, value_canonical
 from deals.models import (
     Commodity,
     Company,
@@ -63,6 +64,10 @@ class EvidencePlan:
     quote: str
     fields: list[str]
     note: str
+    # Per field, the value the quote states: the fixture's own value (fixture quotes support their record as loaded).
+    values: dict[str, Any] = field(default_factory=dict)
+    # Values the fixture states explicitly (an export's claims: a quote of a value the record no longer holds).
+    claims: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,7 +255,7 @@ def _evidence(
             continue
         quote = item["quote"]
         at = f"{where}: evidence #{i} quote {quote[:100]!r}"
-        for key in sorted(set(item) - {"quote", "source", "occurrence", "fields", "note"}):
+        for key in sorted(set(item) - {"quote", "source", "occurrence", "fields", "note", "values"}):
             errors.add(f"{at}: unknown key {key!r}")
         source_slug = item.get("source", default_source)
         if not isinstance(source_slug, str) or source_slug not in texts:
@@ -263,6 +268,10 @@ def _evidence(
         unknown = sorted(set(fields) - known)
         if unknown:
             errors.add(f"{at}: not fields of {model._meta.model_name}: {', '.join(unknown)}")
+        claims = item.get("values") or {}
+        if not isinstance(claims, dict) or not set(claims) <= set(fields):
+            errors.add(f"{at}: values must map some of the quote's fields to the value it states")
+            claims = {}
         occurrence = item.get("occurrence")
         if occurrence is not None and (not isinstance(occurrence, int) or isinstance(occurrence, bool)):
             errors.add(f"{at}: occurrence must be a whole number")
@@ -285,6 +294,7 @@ def _evidence(
                 quote=loc.quote,
                 fields=list(fields),
                 note=str(item.get("note") or "").strip(),
+                claims=claims,
             )
         )
     return plans
@@ -477,6 +487,29 @@ def stored_evidence_problems(*, sources: list[RecordPlan], rewritten: dict[str, 
     return errors.errors
 
 
+def _coverage_check(*, plan: RecordPlan, errors: _Collector) -> None:
+    """Give each quote the values it states (the fixture's) and refuse every non-empty field no quote names.
+
+    The same rule as ``verify_provenance`` (:mod:`deals.coverage`): coverage per field, relations item by item.
+    """
+    values = {name: value_canonical(value) for name, value in plan.values.items()}
+    values.update({name: sorted(slugs) for name, slugs in plan.m2m.items()})
+    if plan.model is Company:
+        values["parent"] = plan.parent
+    elif plan.model is Facility:
+        values["companies"] = value_canonical(plan.links)
+    else:
+        values["parties"] = value_canonical(plan.links)
+    for evidence in plan.evidence:
+        evidence.values = {
+            name: evidence.claims[name] if name in evidence.claims else values[name]
+            for name in evidence.fields
+            if name in values
+        }
+    for message in coverage_gap_messages(fields_coverage(model=plan.model, values=values, evidence=plan.evidence)):
+        errors.add(f"{plan.label}: {message} Add a quote that states it (listing the field), or leave it empty.")
+
+
 def dataset_plan(*, path: Path) -> DatasetPlan:
     """Read the dataset at ``path`` and check all of it; raise :class:`DatasetError` listing every problem.
 
@@ -594,6 +627,11 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
         if clash:
             errors.add(f"{source.label}: the same raw document is already stored as source {clash!r}")
 
+    for model_plans in plans.values():
+        for plan in model_plans:
+            # Coverage is the rule for what is public: a draft (in an export) still gets its quotes' values.
+            published = plan.values.get("publication_status") == PublicationStatus.PUBLISHED
+            _coverage_check(plan=plan, errors=errors if published else _Collector())
     companies = _topological(plans[Company], "company", errors)
     if errors.errors:
         raise DatasetError(errors.errors)

@@ -1,6 +1,8 @@
-"""Checking provenance in the database: every record has evidence, every quote matches, every digest matches.
+"""Checking provenance in the database: every record has evidence, every non-empty field is backed by a current
+quote (:mod:`deals.coverage`), every quote matches, every digest matches.
 
-Read-only (a selector in HackSoft terms). The query count is constant: five queries whatever the data size.
+Read-only (a selector in HackSoft terms). The query count is constant whatever the data size: the records come
+with their relations and evidence prefetched by :mod:`deals.selectors`.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
-
-from deals.models import Company, Deal, Evidence, Facility, Source
+from deals.coverage import record_coverage_gaps
+from deals.models import Evidence, Source
+from deals.selectors import company_list, deal_list, facility_list
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,13 @@ def provenance_check() -> ProvenanceResult:
             )
 
     records = 0
-    for model, target in ((Deal, "deal"), (Company, "company"), (Facility, "facility")):
-        has_evidence = Exists(Evidence.objects.filter(**{target: OuterRef("pk")}))
-        for slug, has in model.objects.annotate(has=has_evidence).values_list("slug", "has").order_by("slug"):
+    for queryset, target in ((deal_list(), "deal"), (company_list(), "company"), (facility_list(), "facility")):
+        for record in queryset.order_by("slug"):
             records += 1
-            if not has:
-                faults.append(ProvenanceFault(target, slug, "has no evidence"))
+            if not record.evidence.all():
+                faults.append(ProvenanceFault(target, record.slug, "has no evidence"))
+            for gap in record_coverage_gaps(record=record):
+                faults.append(ProvenanceFault(target, record.slug, gap))
 
     rows = Evidence.objects.values_list(
         "pk", "source_id", "quote", "start", "end", "deal__slug", "company__slug", "facility__slug"
@@ -92,6 +95,7 @@ def provenance_verify() -> list[ProvenanceFault]:
     """Return every provenance fault in the database (empty when everything verifies):
 
     - a deal, company or facility without evidence;
+    - a non-empty field of one that no current quote supports (:func:`deals.coverage.record_coverage_gaps`);
     - evidence whose quote is not exactly ``source.text[start:end]``;
     - a source whose ``text_sha256`` is not the SHA-256 of its stored text.
     """

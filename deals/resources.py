@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from deals import models
+from deals.coverage import evidence_values_take
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 
@@ -382,5 +383,14 @@ class EvidenceResource(DatasetResource):
                     )
                 else:
                     instance.start, instance.end, instance.quote = location.start, location.end, location.quote
+        target = next(
+            (getattr(instance, name) for name in models.Evidence.TARGETS if getattr(instance, f"{name}_id")), None
+        )
+        if target is not None and isinstance(instance.fields, list) and "fields" not in errors:
+            # A newly listed field states the record's current value; fields listed before keep the value they
+            # stated (deals.coverage), exactly as in the admin.
+            instance.values = evidence_values_take(
+                record=target, fields=[f for f in instance.fields if isinstance(f, str)], previous=instance.values
+            )
         if errors:
             raise ValidationError(errors)

@@ -8,6 +8,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from deals import models
+from deals.coverage import evidence_values_take
 
 
 def _sha(text: str) -> str:
@@ -121,3 +122,11 @@ class EvidenceFactory(DjangoModelFactory):
     end = factory.LazyAttribute(lambda o: o.source.text.index(".") + 1)
     quote = factory.LazyAttribute(lambda o: o.source.text[o.start : o.end])
     fields = factory.LazyFunction(lambda: ["title"])
+    # What the admin, the import and the loader store: the target's current value of every ticked field.
+    values = factory.LazyAttribute(
+        lambda o: (
+            evidence_values_take(record=o.deal or o.company or o.facility, fields=o.fields)
+            if (o.deal or o.company or o.facility) is not None
+            else {}
+        )
+    )

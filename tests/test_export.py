@@ -75,21 +75,31 @@ def test_loading_an_export_into_an_empty_database_gives_back_everything(tmp_path
         withdrawn_reason="Duplicate of another record.",
         withdrawn_at=datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC),
     )
+    # The deal's summary changes, backed by a new quote: the old quotes become claims of the old summary.
+    deal = models.Deal.objects.get(slug="gm-offtake-with-noveon")
+    old_summary = deal.summary
+    models.Deal.objects.filter(pk=deal.pk).update(summary="GM agreed a magnet offtake with Noveon.")
     source = models.Source.objects.get(slug="rare-earth-update-2025-09-08-12")
     quote = "Pakistan signed $500 million in agreements with U.S. firms"
     start = source.text.index(quote)
     models.Evidence.objects.create(
         source=source,
-        deal=models.Deal.objects.get(slug="gm-offtake-with-noveon"),
+        deal=deal,
         quote=quote,
         start=start,
         end=start + len(quote),
         fields=["summary"],
+        values={"summary": "GM agreed a magnet offtake with Noveon."},
         note="An editor's second quote.",
     )
+    claims = [ev for ev in deal.evidence.all() if ev.values.get("summary") == old_summary]
+    assert claims, "the fixture's quotes of the summary should now be claims of the old one"
     before = everything()
     export(tmp_path / "dataset")
     assert "publication_status: draft" in (tmp_path / "dataset" / "no-evidence.yaml").read_text(encoding="utf-8")
+    assert '"summary": "' + old_summary + '"' in (
+        tmp_path / "dataset" / "rare-earth-update-2025-09-08-12.yaml"
+    ).read_text(encoding="utf-8")
 
     wipe()
     assert everything() == {}

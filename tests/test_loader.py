@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from deals import models
+from deals.coverage import evidence_values_take
 from deals.services.sources import source_text_prepare
 from tests.factories import CompanyFactory
 
@@ -68,7 +69,7 @@ def row_counts() -> dict[str, int]:
 @pytest.mark.django_db
 def test_second_load_changes_nothing(dataset):
     first = load(dataset)
-    assert "58 created" in first
+    assert "62 created" in first
     before = snapshot()
     second = load(dataset)
     assert "nothing changed" in second
@@ -109,17 +110,27 @@ def test_dropped_evidence_and_party_are_deleted(dataset):
     load(dataset)
     deal = models.Deal.objects.get(slug="gm-offtake-with-noveon")
     assert deal.evidence.count() == 2
-    kept_pks = set(deal.evidence.exclude(quote__contains="offtake with Noveon").values_list("pk", flat=True))
-    # Drop the deal's first evidence item: from its quote to the next item.
+    kept_pks = set(deal.evidence.filter(quote__contains="offtake with Noveon").values_list("pk", flat=True))
+    # Drop the deal's last evidence item (the file's last lines), and the stages and commodities only it supports:
+    # the loader refuses a filled field that no quote supports.
     file = dataset / RECORDS_002
     text = file.read_text(encoding="utf-8")
-    start = text.index("""      - quote: "GM’s offtake with Noveon (opens in a new tab)\"""")
-    end = text.index("      - quote:", start + 1)
-    file.write_text(text[:start] + text[end:], encoding="utf-8")
+    start = text.index(
+        """      - quote: "OEMs are locking down magnet supply chains""", text.index("slug: gm-offtake-with-noveon")
+    )
+    file.write_text(text[:start], encoding="utf-8")
+    edit(
+        dataset,
+        RECORDS_002,
+        "    stages: [magnets]\n    commodities: [permanent-magnets]\n    parties:\n      - {company: gm",
+        "    parties:\n      - {company: gm",
+    )
     edit(dataset, RECORDS_002, "      - {company: noveon, role: supplier}\n", "")
     out = load(dataset)
-    assert "evidence: 57 (0 created, 0 updated, 57 unchanged, 1 deleted)" in out
+    # The kept quote is updated: it now states the parties without Noveon (its snapshot follows the fixture).
+    assert "evidence: 61 (0 created, 1 updated, 60 unchanged, 1 deleted)" in out
     assert set(deal.evidence.values_list("pk", flat=True)) == kept_pks
+    assert deal.evidence.get().values["parties"] == [["gm", "buyer"]]
     assert list(deal.party_links.values_list("company__slug", "role")) == [("gm", "buyer")]
     assert models.DealParty.history.filter(history_type="-", history_change_reason="load_dataset").count() == 1
 
@@ -226,7 +237,7 @@ def test_unknown_evidence_field_and_missing_evidence_abort(dataset):
         RECORDS_002,
         """    evidence:
       - quote: "agreements with U.S. firms, including US Strategic Metals,"
-        fields: [name, country]
+        fields: [name, kind, country]
 """,
         "",
     )
@@ -263,13 +274,15 @@ def _editor_evidence(quote: str) -> models.Evidence:
     """Evidence an editor added, on source 000, for a company that is not in the fixtures."""
     source = models.Source.objects.get(slug=SOURCE_000)
     start = source.text.index(quote)
+    company = CompanyFactory(slug="added-by-an-editor", name="Added by an editor")
     return models.Evidence.objects.create(
         source=source,
-        company=CompanyFactory(slug="added-by-an-editor", name="Added by an editor"),
+        company=company,
         quote=quote,
         start=start,
         end=start + len(quote),
-        fields=["name"],
+        fields=["name", "kind", "country"],
+        values=evidence_values_take(record=company, fields=["name", "kind", "country"]),
     )
 
 
@@ -365,8 +378,8 @@ def test_other_references_given_as_lists_abort(dataset):
     edit(
         dataset,
         RECORDS_002,
-        "      - source: trendpulse-2025-11-22-us-rare-earths-revival\n",
-        "      - source: [trendpulse-2025-11-22-us-rare-earths-revival]\n",
+        '      - source: trendpulse-2025-11-22-us-rare-earths-revival\n        quote: ", ERI',
+        '      - source: [trendpulse-2025-11-22-us-rare-earths-revival]\n        quote: ", ERI',
     )
     assert_aborts(
         dataset,
@@ -385,4 +398,26 @@ def test_an_unquoted_invalid_date_aborts_naming_the_record(dataset):
         "facility 'js-link-columbus-ndfeb-magnet-plant': planned_start:",
         "2027-13-01",
         "invalid date",
+    )
+
+
+@pytest.mark.django_db
+def test_a_filled_field_that_no_quote_supports_aborts_naming_record_and_field(dataset):
+    # Sojitz's only quote no longer lists the deal type, and a country appears that no quote lists.
+    edit(
+        dataset,
+        RECORDS_000,
+        "        fields: [title, deal_type, status, summary, commodities, countries, parties]\n",
+        "        fields: [title, status, summary, commodities, countries, parties]\n",
+    )
+    edit(
+        dataset,
+        RECORDS_000,
+        "    name: Sojitz\n    kind: unknown\n",
+        "    name: Sojitz\n    kind: unknown\n    country: JP\n",
+    )
+    assert_aborts(
+        dataset,
+        "deal 'sojitz-expands-lynas-rare-earth-imports': Deal type: no current quote supports the value 'offtake'.",
+        "company 'sojitz': Country: no current quote supports the value 'JP'.",
     )

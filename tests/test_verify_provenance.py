@@ -31,7 +31,7 @@ def verify_fails() -> tuple[str, str]:
 @pytest.mark.django_db
 def test_passes_on_the_loaded_dataset(loaded):
     out, err = verify()
-    assert "Provenance OK: 3 sources, 40 deals/companies/facilities, 58 evidence rows, 58 verified." in out
+    assert "Provenance OK: 3 sources, 40 deals/companies/facilities, 62 evidence rows, 62 verified." in out
     assert err == ""
     assert provenance_verify() == []
 
@@ -70,10 +70,18 @@ def test_records_without_evidence_fail(loaded):
     FacilityFactory(slug="orphan-facility")
     models.Evidence.objects.filter(deal__slug="gm-offtake-with-noveon").delete()
     message, err = verify_fails()
-    assert "3 provenance fault(s)" in message
-    assert "FAULT company 'orphan-company': has no evidence" in err
-    assert "FAULT facility 'orphan-facility': has no evidence" in err
-    assert "FAULT deal 'gm-offtake-with-noveon': has no evidence" in err
+    faults = provenance_verify()
+    assert [(f.kind, f.slug) for f in faults if f.problem == "has no evidence"] == [
+        ("deal", "gm-offtake-with-noveon"),
+        ("company", "orphan-company"),
+        ("facility", "orphan-facility"),
+    ]
+    # Their filled fields are unsupported too, each named by its label; nothing else in the dataset is.
+    assert "FAULT deal 'gm-offtake-with-noveon': Title: no current quote supports the value" in err
+    assert "FAULT company 'orphan-company': Name: no current quote supports the value 'Company" in err
+    assert "FAULT facility 'orphan-facility': Kind: no current quote supports the value 'magnet'." in err
+    assert {f.slug for f in faults} == {"gm-offtake-with-noveon", "orphan-company", "orphan-facility"}
+    assert f"{len(faults)} provenance fault(s)" in message
 
 
 @pytest.mark.django_db
@@ -98,12 +106,14 @@ def test_tampered_text_fails_on_digest_and_quotes(loaded):
 
 @pytest.mark.django_db
 def test_query_count_does_not_grow_with_rows(loaded, django_assert_num_queries):
-    with django_assert_num_queries(5):
+    # Sources, evidence, and each record type with its prefetched relations and evidence (deals.selectors).
+    with django_assert_num_queries(15):
         provenance_verify()
     source = SourceFactory()
+    companies = []
     for _ in range(5):
         EvidenceFactory(source=source, deal=DealFactory())
-        CompanyFactory()
-    with django_assert_num_queries(5):
+        companies.append(CompanyFactory().slug)
+    with django_assert_num_queries(15):
         faults = provenance_verify()
-    assert len(faults) == 5
+    assert sorted(f.slug for f in faults if f.problem == "has no evidence") == sorted(companies)

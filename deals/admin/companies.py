@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
+from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import CompanyFacilityInline, EvidenceInline
 from deals.forms import (
     CompanyAdminForm,
@@ -14,7 +15,7 @@ from deals.forms import (
 
 
 @admin.register(models.Company)
-class CompanyAdmin(DatasetAdmin):
+class CompanyAdmin(EvidenceCoverageAdminMixin, DatasetAdmin):
     resource_classes = [resources.CompanyResource]
     form = CompanyAdminForm
     list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]

@@ -7,11 +7,12 @@ from django.db.models import Count
 
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
+from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import DealPartyInline, EvidenceInline
 
 
 @admin.register(models.Deal)
-class DealAdmin(DatasetAdmin):
+class DealAdmin(EvidenceCoverageAdminMixin, DatasetAdmin):
     resource_classes = [resources.DealResource]
     list_display = [
         "title",

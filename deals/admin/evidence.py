@@ -11,6 +11,7 @@ from deals.admin.inlines import _admin_link
 from deals.forms import (
     EvidenceAdminForm,
 )
+from deals.services.evidence import record_evidence_values_sync
 
 
 class EvidenceTargetFilter(admin.SimpleListFilter):
@@ -48,6 +49,11 @@ class EvidenceAdmin(DatasetAdmin):
         ("Offsets (found from the quote)", {"fields": ["start", "end"]}),
     ]
     readonly_fields = ["start", "end"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A newly ticked field states the record's current value; the ones ticked before keep theirs.
+        record_evidence_values_sync(record=obj.target)
 
     @admin.display(description="quote", ordering="quote")
     def short_quote(self, obj):

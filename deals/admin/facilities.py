@@ -7,11 +7,12 @@ from django.db.models import Count
 
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
+from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import EvidenceInline, FacilityCompanyInline
 
 
 @admin.register(models.Facility)
-class FacilityAdmin(DatasetAdmin):
+class FacilityAdmin(EvidenceCoverageAdminMixin, DatasetAdmin):
     resource_classes = [resources.FacilityResource]
     list_display = ["name", "slug", "kind", "status", "country", "planned_start", "company_count", "evidence_count"]
     list_filter = ["kind", "status", "country"]

@@ -6,6 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("deals", "0008_publication"),
+        ("deals", "0009_evidence_values"),
     ]
 
     operations = [

@@ -23,9 +23,15 @@ class Company(PublishableModel):
         INVESTOR = "investor", "Investment fund or financial investor"
         RESEARCH = "research", "University or research institute"
         OTHER = "other", "Other organisation"
+        # Like the statuses' "unknown": the sources name the organisation but do not say what it is.
+        UNKNOWN = "unknown", "Not stated"
 
     name = models.CharField(max_length=200, help_text="Name as commonly written, e.g. 'Group14 Technologies'.")
-    kind = models.CharField(max_length=20, choices=Kind.choices, help_text="Company, government, agency and so on.")
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="Company, government, agency and so on; 'unknown' where the sources do not say what it is.",
+    )
     country = CountryField(
         blank=True, help_text="Country of headquarters or jurisdiction (ISO 3166-1 alpha-2), if stated."
     )

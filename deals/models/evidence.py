@@ -39,7 +39,8 @@ class Evidence(models.Model):
     """A verbatim quote from a source that supports one record (a deal, a company or a facility).
 
     ``start``/``end`` index into the source's normalised text; ``clean()`` checks ``text[start:end] == quote``.
-    ``fields`` names the record's fields the quote supports.
+    ``fields`` names the record's fields the quote supports; ``values`` keeps, per field, the value it states, so
+    that a changed field turns the quote into a claim of the old value (:mod:`deals.coverage`).
     """
 
     source = models.ForeignKey(
@@ -78,6 +79,15 @@ class Evidence(models.Model):
         default=list,
         blank=True,
         help_text="Names of the record's fields this quote supports, e.g. ['amount', 'parties'].",
+    )
+    values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Per supported field, the value this quote states: a snapshot of the record's value taken when the field "
+            "was ticked or loaded. Where it differs from the current value, the quote is a claim of that old value "
+            "(see deals.coverage)."
+        ),
     )
     note = models.TextField(blank=True, help_text="Editor's note on how the quote supports the fields, if not obvious.")
 
@@ -170,5 +180,11 @@ class Evidence(models.Model):
             unknown = evidence_fields_unknown(model=type(self)._meta.get_field(target).related_model, names=self.fields)
             if unknown:
                 errors["fields"] = f"Not fields of {target}: {', '.join(unknown)}."
+        if not isinstance(self.values, dict):
+            errors["values"] = "Values must map field names to the values the quote states."
+        elif "fields" not in errors and isinstance(self.fields, list):
+            extra = sorted(set(self.values) - set(self.fields))
+            if extra:
+                errors["values"] = f"Values given for fields the quote does not support: {', '.join(extra)}."
         if errors:
             raise ValidationError(errors)

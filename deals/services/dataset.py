@@ -402,7 +402,7 @@ def _evidence_sync(*, decisions: list[Decision], rows: dict[tuple, models.Model]
             source = rows[("source", e.source_slug)]
             key = (source.pk, target, record.pk, e.start, e.end)
             wanted.add(key)
-            values = {"quote": e.quote, "fields": e.fields, "note": e.note}
+            values = {"quote": e.quote, "fields": e.fields, "values": e.values, "note": e.note}
             ev = current.get(key)
             if ev is None:
                 ev = Evidence(source=source, start=e.start, end=e.end, **{target: record}, **values)

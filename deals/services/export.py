@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django_countries.fields import CountryField
 
+from deals.coverage import record_values
 from deals.loader import COMMODITIES_FILE, SOURCES_FILE, _empty, _plain_fields, _YamlLoader
 from deals.models import Commodity, Company, Deal, Evidence, Facility, PublicationStatus, Source
 from deals.text import quote_spans
@@ -105,6 +106,8 @@ def _fold(s: str, width: int) -> list[str] | None:
 def _key_value(key: str, value: Any, indent: int, *, quote: bool = False) -> list[str]:
     """``key: value`` at ``indent`` spaces: lists in flow style when short, long text folded."""
     pad = " " * indent
+    if isinstance(value, dict):  # a claim's values: one JSON flow mapping (JSON is YAML), in a stable order
+        return [f"{pad}{key}: {json.dumps(value, ensure_ascii=False, sort_keys=True)}"]
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
             lines = [f"{pad}{key}:"]
@@ -209,7 +212,7 @@ def _fields(obj: models.Model, *, skip: set[str] = frozenset()) -> list[tuple[st
     return out
 
 
-def _evidence_items(rows: list[Evidence], *, default_source: str | None) -> list[dict]:
+def _evidence_items(rows: list[Evidence], *, default_source: str | None, current: dict) -> list[dict]:
     items = []
     for ev in rows:
         item: dict[str, Any] = {}
@@ -221,6 +224,11 @@ def _evidence_items(rows: list[Evidence], *, default_source: str | None) -> list
             item["occurrence"] = spans.index((ev.start, ev.end)) + 1
         if ev.fields:
             item["fields"] = list(ev.fields)
+        # A claim (a quote of a value the record no longer holds) keeps its value; the loader gives every other
+        # quote the record's current value.
+        claims = {n: v for n, v in (ev.values or {}).items() if n in current and v != current[n]}
+        if claims:
+            item["values"] = claims
         if ev.note:
             item["note"] = ev.note
         items.append(item)
@@ -305,7 +313,8 @@ def dataset_export(*, path: Path) -> dict[str, int]:
             home = evidence[0].source.slug if evidence else None
             entry = [("slug", obj.slug), *_fields(obj)]
             if evidence:
-                entry.append(("evidence", _evidence_items(evidence, default_source=home)))
+                current = record_values(record=obj)
+                entry.append(("evidence", _evidence_items(evidence, default_source=home, current=current)))
             files[home][key].append(entry)
     titles = {s.slug: s for s in sources}
     for home, sections in files.items():

@@ -66,3 +66,32 @@ def test_evidence_page_refuses_reverse_relations_and_malformed_lists(editor_clie
     ]
     assert not models.Evidence.objects.filter(quote="Acme Magnets said").exists()
     assert editor_client.post(url, {**data, "fields": "amount, parties"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_fields_are_ticked_from_the_records_fields_with_their_labels(editor_client, dataset):
+    deal = dataset["deal"]
+    page = editor_client.get(reverse("admin:deals_deal_change", args=[deal.pk])).content.decode()
+    # Checkboxes storing the API name, labelled as the editor sees the field on the page.
+    assert 'type="checkbox" name="evidence-0-fields" value="announced_date"' in page
+    assert "Announced date</label>" in page
+    assert 'value="party_links"' not in page and 'name="evidence-0-fields" value="slug"' not in page
+    # Ticking boxes (several values) or typing the on-screen labels both store the API names.
+    url = reverse("admin:deals_evidence_add")
+    data = {"source": dataset["source"].pk, "deal": deal.pk, "note": ""}
+    assert (
+        editor_client.post(url, {**data, "quote": "Acme Magnets said", "fields": ["amount", "parties"]}).status_code
+        == 302
+    )
+    assert models.Evidence.objects.get(quote="Acme Magnets said").fields == ["amount", "parties"]
+    models.Evidence.objects.filter(quote="Acme Magnets said").delete()
+    assert (
+        editor_client.post(
+            url, {**data, "quote": "Acme Magnets said", "fields": "Announced date, Deal type"}
+        ).status_code
+        == 302
+    )
+    evidence = models.Evidence.objects.get(quote="Acme Magnets said")
+    assert evidence.fields == ["announced_date", "deal_type"]
+    # …and each ticked field keeps the value the deal had when it was ticked.
+    assert evidence.values == {"announced_date": deal.announced_date.isoformat(), "deal_type": deal.deal_type}

@@ -193,12 +193,13 @@ def test_blank_extra_rows_are_ignored_as_the_browser_sends_them(editor_client, d
     deal = dataset["deal"]
     blank_party = {"deal": deal.pk, "company": "", "role": ""}
     blank_evidence = {"deal": deal.pk, "source": "", "quote": "", "occurrence": "", "fields": "", "note": ""}
+    # Emptying a field needs no quote (a changed value would: see tests/admin/test_unsupported_changes.py).
     response = editor_client.post(
-        _deal_change(deal), _deal_post(deal, parties=[blank_party], evidence=[blank_evidence], title="Retitled")
+        _deal_change(deal), _deal_post(deal, parties=[blank_party], evidence=[blank_evidence], countries=[])
     )
     assert response.status_code == 302
     deal.refresh_from_db()
-    assert deal.title == "Retitled"
+    assert list(deal.countries) == []
     assert deal.evidence.count() == 1 and deal.party_links.count() == 2
 
 
@@ -206,13 +207,20 @@ def test_blank_extra_rows_are_ignored_as_the_browser_sends_them(editor_client, d
 def test_deal_with_parties_and_evidence_saves_through_inlines(editor_client, dataset):
     deal = dataset["deal"]
     row = {"deal": deal.pk, "source": dataset["source"].pk, "quote": "in Columbus will make", "fields": "facilities"}
+    # The new party is a changed value of a stored deal: a quote ticking "parties" must state it.
+    party_quote = {"deal": deal.pk, "source": dataset["source"].pk, "quote": "offtake with Beta", "fields": "parties"}
     response = editor_client.post(
         _deal_change(deal),
-        _deal_post(deal, parties=[{"deal": deal.pk, "company": dataset["beta"].pk, "role": "partner"}], evidence=[row]),
+        _deal_post(
+            deal,
+            parties=[{"deal": deal.pk, "company": dataset["beta"].pk, "role": "partner"}],
+            evidence=[row, party_quote],
+        ),
     )
     assert response.status_code == 302
     assert deal.party_links.count() == 3
     assert deal.evidence.filter(quote="in Columbus will make", fields=["facilities"]).exists()
+    assert ["beta-metals", "partner"] in deal.evidence.get(quote="offtake with Beta").values["parties"]
 
 
 @pytest.mark.django_db

@@ -11,12 +11,23 @@ from tests.admin.test_evidence_forms import _deal_change, _deal_post
 from tests.factories import CommodityFactory
 
 
+def _new_quote(dataset, quote: str, fields: str) -> dict:
+    """An evidence row for the deal's change page: a changed value of a stored deal needs a quote that states it."""
+    return {"deal": dataset["deal"].pk, "source": dataset["source"].pk, "quote": quote, "fields": fields}
+
+
 @pytest.mark.django_db
 def test_a_save_writes_exactly_one_history_row_with_the_editors_name(editor_client, dataset):
     deal = dataset["deal"]
     before = deal.history.count()
     response = editor_client.post(
-        _deal_change(deal), _deal_post(deal, parties=[], evidence=[], title="Acme and Beta sign offtake")
+        _deal_change(deal),
+        _deal_post(
+            deal,
+            parties=[],
+            evidence=[_new_quote(dataset, "Acme Magnets said on Monday it signed", "title")],
+            title="Acme and Beta sign offtake",
+        ),
     )
     assert response.status_code == 302
     assert deal.history.count() == before + 1
@@ -33,7 +44,7 @@ def test_a_save_writes_exactly_one_history_row_with_the_editors_name(editor_clie
 def test_many_to_many_changes_are_named_in_the_change_reason(editor_client, dataset):
     deal = dataset["deal"]
     other = CommodityFactory(slug="dysprosium", name="Dysprosium")
-    data = _deal_post(deal, parties=[], evidence=[])
+    data = _deal_post(deal, parties=[], evidence=[_new_quote(dataset, "will make 3,000 tonnes", "commodities")])
     data["commodities"] = [dataset["commodity"].pk, other.pk]
     assert editor_client.post(_deal_change(deal), data).status_code == 302
     latest = deal.history.latest()
@@ -45,7 +56,8 @@ def test_many_to_many_changes_are_named_in_the_change_reason(editor_client, data
 def test_revert_from_history_restores_the_earlier_version(editor_client, dataset):
     deal = dataset["deal"]
     original = deal.history.latest()
-    editor_client.post(_deal_change(deal), _deal_post(deal, parties=[], evidence=[], title="A wrong title"))
+    wrong = _new_quote(dataset, "Acme Magnets said on Monday", "title")
+    editor_client.post(_deal_change(deal), _deal_post(deal, parties=[], evidence=[wrong], title="A wrong title"))
     deal.refresh_from_db()
     assert deal.title == "A wrong title"
     revert_url = reverse("admin:deals_deal_simple_history", args=[deal.pk, original.history_id])

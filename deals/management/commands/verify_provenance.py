@@ -7,7 +7,8 @@ from deals.provenance import provenance_check
 
 class Command(BaseCommand):
     help = (
-        "Check provenance in the database: every deal, company and facility has evidence, every quote equals "
+        "Check provenance in the database: every deal, company and facility has evidence and a current quote for "
+        "every non-empty field, every quote equals "
         "source.text[start:end], and every source's text_sha256 matches its text. Exits 1 on any fault."
     )
 
