@@ -79,6 +79,8 @@ class RecordPlan:
     label: str
     values: dict[str, Any]
     parent: str | None = None
+    # The survivor a merged duplicate points at (same model), by slug: an export's merged records.
+    merged_into: str | None = None
     m2m: dict[str, list[str]] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
     evidence: list[EvidencePlan] = field(default_factory=list)
@@ -450,9 +452,9 @@ def _commodity_plans(*, path: Path, errors: _Collector) -> list[RecordPlan]:
 
 _KINDS = {"companies": Company, "facilities": Facility, "deals": Deal}
 _SPECIAL = {
-    Company: {"evidence", "parent"},
-    Facility: {"evidence", "commodities", "companies"},
-    Deal: {"evidence", "stages", "commodities", "facilities", "parties"},
+    Company: {"evidence", "parent", "merged_into"},
+    Facility: {"evidence", "commodities", "companies", "merged_into"},
+    Deal: {"evidence", "stages", "commodities", "facilities", "parties", "merged_into"},
 }
 
 
@@ -566,6 +568,10 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
             values = _values(model=model, data=item, special=_SPECIAL[model], where=where, errors=errors)
             _full_clean(model=model, slug=slug, values=values, where=where, errors=errors)
             plan = RecordPlan(model=model, slug=slug, label=where, values=values)
+            plan.merged_into = _slug_ref(item.get("merged_into"), where=where, name="merged_into", errors=errors)
+            if plan.merged_into is not None and plan.merged_into not in {s for s, *_ in raw[model]}:
+                errors.add(f"{where}: merged_into: unknown {model._meta.verbose_name} slug {plan.merged_into!r}")
+                plan.merged_into = None
             # A draft or withdrawn record may have no evidence yet (an export includes them); a published one may not.
             needs_evidence = item.get("evidence") or values.get("publication_status") == PublicationStatus.PUBLISHED
             plan.evidence = []

@@ -68,12 +68,22 @@ def test_an_export_after_a_fresh_load_reproduces_the_fixtures_byte_for_byte(tmp_
 @pytest.mark.django_db
 def test_loading_an_export_into_an_empty_database_gives_back_everything(tmp_path):
     call_command("load_dataset", stdout=StringIO())
-    # An editor's work: a draft without evidence, a withdrawn record, and a second quote on a fixture deal.
+    # An editor's work: a draft without evidence, a withdrawn record, a merged duplicate, a changed deal summary with
+    # a new quote (the old quotes become claims).
     CompanyFactory(slug="an-editors-draft", name="An editor's draft", publication_status="draft", country="")
     models.Company.objects.filter(slug="lyten").update(
         publication_status="withdrawn",
         withdrawn_reason="Duplicate of another record.",
         withdrawn_at=datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC),
+    )
+    CompanyFactory(
+        slug="sk-inc-duplicate",
+        name="SK Inc",
+        country="",
+        publication_status="withdrawn",
+        withdrawn_reason="Merged into sk-inc.",
+        withdrawn_at=datetime.datetime(2026, 12, 1, 13, 0, tzinfo=datetime.UTC),
+        merged_into=models.Company.objects.get(slug="sk-inc"),
     )
     # The deal's summary changes, backed by a new quote: the old quotes become claims of the old summary.
     deal = models.Deal.objects.get(slug="gm-offtake-with-noveon")
@@ -109,7 +119,8 @@ def test_loading_an_export_into_an_empty_database_gives_back_everything(tmp_path
     assert after.keys() == before.keys()
     for key in before:
         assert after[key] == before[key], key
-    assert len(before) == 56
+    assert before["company:sk-inc-duplicate"]["values"]["merged_into"] == "sk-inc"
+    assert len(before) == 57
 
 
 @pytest.mark.django_db

@@ -194,6 +194,8 @@ def _writes(*, plan: DatasetPlan, decisions: dict[tuple, Decision], report: Load
                 report.left_alone[p.model._meta.verbose_name] += 1
             return
         values, m2m, links = build()
+        if getattr(p, "merged_into", None) is None and hasattr(p.model, "merged_into"):
+            values = {**values, "merged_into": None}  # no longer merged: unlinked with the record's own save
         rows[d.key] = _record_upsert(
             plan=p, obj=rows.get(d.key), values=values, m2m=m2m, links=links, reason=d.change_reason, report=report
         )
@@ -235,6 +237,7 @@ def _writes(*, plan: DatasetPlan, decisions: dict[tuple, Decision], report: Load
                 (DealParty, "party_links", "deal", [(ref("company", c), r) for c, r in p.links]),
             ),
         )
+    _merged_into_set(plan=plan, decisions=decisions, rows=rows, report=report)
     written = [
         d
         for d in decisions.values()
@@ -245,6 +248,23 @@ def _writes(*, plan: DatasetPlan, decisions: dict[tuple, Decision], report: Load
             report.left_alone["evidence"] += len(d.plan.evidence)
     _evidence_sync(decisions=written, rows=rows, report=report)
     return rows
+
+
+def _merged_into_set(*, plan: DatasetPlan, decisions: dict, rows: dict, report: LoadReport) -> None:
+    """Point merged duplicates at their survivors, once every record exists (a survivor may come later).
+
+    The withdrawn status a merge needs was written with the record's values; a record that is no longer merged was
+    unlinked by that same save (its values carry ``merged_into=None``).
+    """
+    for p in plan.companies + plan.facilities + plan.deals:
+        d = decisions[_key(p)]
+        if d.action not in (CREATE, WRITE, CHECK) or p.merged_into is None:
+            continue
+        obj, target = rows[d.key], rows.get((d.key[0], p.merged_into))
+        if target is not None and obj.merged_into_id != target.pk:
+            obj.merged_into = target
+            _write(obj, reason=d.change_reason)
+            report.updated[p.model._meta.verbose_name] += 0 if d.action == CREATE else 1
 
 
 def _key(p: RecordPlan) -> tuple[str, str]:

@@ -206,9 +206,9 @@ def _fields(obj: models.Model, *, skip: set[str] = frozenset()) -> list[tuple[st
             links = sorted(getattr(obj, accessor).all(), key=lambda lk: lk.pk)
             if links:
                 out.append((fld.name, [{"company": lk.company.slug, "role": lk.role} for lk in links]))
-        elif fld.is_relation and fld.name == "parent":
-            if obj.parent_id:
-                out.append(("parent", obj.parent.slug))
+        elif fld.is_relation and fld.name in ("parent", "merged_into"):
+            if getattr(obj, f"{fld.name}_id"):
+                out.append((fld.name, getattr(obj, fld.name).slug))
     return out
 
 
