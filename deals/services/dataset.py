@@ -33,6 +33,7 @@ from deals.services.dataset_state import (
     CREATE,
     DELETED,
     KEEP,
+    LINKS,
     LOAD_CHANGE_REASON,
     WRITE,
     Decision,
@@ -192,6 +193,8 @@ def _writes(*, plan: DatasetPlan, decisions: dict[tuple, Decision], report: Load
         if d.action not in (CREATE, WRITE, CHECK):
             if d.action == KEEP:
                 report.left_alone[p.model._meta.verbose_name] += 1
+                if p.model in LINKS:
+                    report.left_alone[LINKS[p.model][0]._meta.verbose_name] += len(p.links)
             return
         values, m2m, links = build()
         if getattr(p, "merged_into", None) is None and hasattr(p.model, "merged_into"):
