@@ -87,6 +87,8 @@ def field_value(*, record: models.Model, name: str) -> Any:
     """
     model = type(record)
     links = _ROLE_LINKS.get((model, name))
+    if record.pk is None and (links is not None or model._meta.get_field(name).many_to_many):
+        return []  # an unsaved record has no relations yet
     if links is not None:
         return value_canonical([(link.company.slug, link.role) for link in getattr(record, links).all()])
     fld = model._meta.get_field(name)
@@ -189,9 +191,8 @@ def record_values(*, record: models.Model) -> dict[str, Any]:
 
 def record_coverage(*, record: models.Model) -> list[FieldCoverage]:
     """:func:`fields_coverage` of a stored record, from its (prefetched) evidence and relations."""
-    return fields_coverage(
-        model=type(record), values=record_values(record=record), evidence=list(record.evidence.all())
-    )
+    evidence = list(record.evidence.all()) if record.pk is not None else []
+    return fields_coverage(model=type(record), values=record_values(record=record), evidence=evidence)
 
 
 def _item_text(item: Any) -> str:

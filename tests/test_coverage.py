@@ -133,3 +133,11 @@ def test_query_free_on_prefetched_records(loaded, django_assert_num_queries):
     with django_assert_num_queries(0):
         for deal in deals:
             record_coverage_gaps(record=deal)
+
+
+def test_an_unsaved_record_has_every_filled_field_as_a_gap():
+    deal = models.Deal(title="Draft", deal_type=models.Deal.Type.MOU, status=models.Deal.Status.UNKNOWN)
+    assert record_coverage_gaps(record=deal) == [
+        "Title: no current quote supports the value 'Draft'.",
+        "Deal type: no current quote supports the value 'mou'.",
+    ]

@@ -52,8 +52,15 @@ def editor_enriches_gm_deal(user) -> models.Evidence:
     source = models.Source.objects.get(slug="rare-earth-update-2025-09-08-12")
     quote = "Pakistan signed $500 million in agreements with U.S. firms"
     start = source.text.index(quote)
+    # The admin stores, per ticked field, the value the quote states (deals.coverage.evidence_values_take).
     evidence = models.Evidence(
-        source=source, deal=deal, quote=quote, start=start, end=start + len(quote), fields=["summary"]
+        source=source,
+        deal=deal,
+        quote=quote,
+        start=start,
+        end=start + len(quote),
+        fields=["summary"],
+        values={"summary": deal.summary},
     )
     evidence._history_user = user
     evidence.full_clean()

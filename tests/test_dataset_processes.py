@@ -1,7 +1,7 @@
 """Real processes against a real database: concurrent loads wait their turn, and the serve set-up keeps edits.
 
-Each test runs ``manage.py`` in subprocesses. On PostgreSQL they use the test database itself (these tests commit,
-``transaction=True``); on SQLite, whose test database lives in memory, a database file of the test's own.
+Each test runs ``manage.py`` in subprocesses against a database of its own (copied from a template migrated once):
+on PostgreSQL a scratch database next to the test database, on SQLite a file.
 """
 
 import os
@@ -20,32 +20,49 @@ from django.db import connection
 from deals.services.dataset_lock import _ADVISORY_KEY
 
 ROOT = Path(settings.BASE_DIR)
-# The subprocesses must see committed rows; serialized_rollback restores what migrations seeded (the supply-chain
-# stages) after a transactional test's flush, for this test and the ones after it.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Scratch PostgreSQL databases of this suite's own (a template migrated once, copied per test): the subprocesses
+# must see committed rows, and a transactional test database would lose its seeded rows to the flush.
+PG_TEMPLATE = "reexapi_loader_proc_template"
+PG_DATABASE = "reexapi_loader_proc"
+
+
+def _pg_url(name: str) -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
+
+
+def _pg_admin(*statements: str) -> None:
+    with psycopg.connect(_pg_url("postgres").replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 @pytest.fixture(scope="module")
-def migrated_sqlite(tmp_path_factory) -> Path | None:
-    """A migrated SQLite database file, made once per module and copied by each test (migrating takes seconds)."""
-    if connection.vendor != "sqlite":
-        return None
+def migrated_template(tmp_path_factory) -> Path | str:
+    """A migrated database made once per module, which each test copies (migrating takes seconds)."""
+    if connection.vendor == "postgresql":
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}", f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
+        _pg_admin(f"CREATE DATABASE {PG_TEMPLATE}")
+        manage({**os.environ, "DATABASE_URL": _pg_url(PG_TEMPLATE)}, "migrate", "--noinput")
+        yield PG_TEMPLATE
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}", f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
+        return
     file = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
     manage({**os.environ, "DATABASE_URL": f"sqlite:///{file}"}, "migrate", "--noinput")
-    return file
+    yield file
 
 
 @pytest.fixture
-def database(tmp_path, migrated_sqlite):
-    """(env for subprocesses, a function opening a raw connection) for a database the subprocesses share."""
+def database(tmp_path, migrated_template):
+    """(env for subprocesses, a function opening a raw connection) for a fresh copy of the migrated database."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reexapi.settings"}
     if connection.vendor == "postgresql":
-        s = connection.settings_dict
-        url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE}", f"CREATE DATABASE {PG_DATABASE} TEMPLATE {PG_TEMPLATE}")
+        url = _pg_url(PG_DATABASE)
         env["DATABASE_URL"] = url
-        return env, lambda: psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True)
+        return env, lambda: psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
     file = tmp_path / "shared.sqlite3"
-    shutil.copyfile(migrated_sqlite, file)
+    shutil.copyfile(migrated_template, file)
     env["DATABASE_URL"] = f"sqlite:///{file}"
     return env, lambda: sqlite3.connect(file, isolation_level=None)
 
@@ -137,18 +154,22 @@ def test_the_serve_set_up_keeps_an_editors_change_across_restarts(database):
     serve = ["bash", "scripts/serve.sh"]
     first = subprocess.run(serve, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
-    # The editor's change, saved the way the admin saves it (a model save with the editor as history user).
+    # The editor's change, backed by a quote of the new value, saved the way the admin saves it (model saves with
+    # the editor as history user).
     manage(
         env,
         "shell",
         "-c",
-        "from django.contrib.auth.models import User; from deals.models import Deal; "
+        "from django.contrib.auth.models import User; from deals.models import Deal, Evidence, Source; "
         "u = User.objects.create_user('editor'); d = Deal.objects.get(slug='gm-offtake-with-noveon'); "
-        "d.summary = 'Edited in the admin.'; d._history_user = u; d.save()",
+        "d.summary = 'Edited in the admin.'; d._history_user = u; d.save(); "
+        "s = Source.objects.get(slug='rare-earth-update-2025-09-08-12'); q = 'OEMs are locking down magnet supply'; "
+        "i = s.text.index(q); e = Evidence(source=s, deal=d, quote=q, start=i, end=i + len(q), fields=['summary'], "
+        "values={'summary': d.summary}); e._history_user = u; e.save()",
     )
     again = subprocess.run(serve, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
-    assert "deal 'gm-offtake-with-noveon': changed (summary) by editor at " in again.stdout
+    assert "deal 'gm-offtake-with-noveon': changed (summary, evidence) by editor at " in again.stdout
     check = manage(
         env,
         "shell",

@@ -147,7 +147,9 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     _autocomplete(page, "id_evidence-0-source", "rare-earth", "Acme Magnets signs rare-earth offtake")
     # First a quote that the article does not contain: the form must refuse it and keep the input.
     page.fill("#id_evidence-0-quote", "a $30 million offtake")
-    page.fill("#id_evidence-0-fields", "parties, amount")
+    # The quote's fields are ticked from the deal's own fields, by the labels the editor sees.
+    page.get_by_label("Parties", exact=True).and_(page.locator("[name='evidence-0-fields']")).check()
+    page.get_by_label("Amount", exact=True).and_(page.locator("[name='evidence-0-fields']")).check()
     page.click("input[name=_save]")
     error = page.locator(".inline-related .errorlist", has_text="Not found in source")
     error.wait_for()
@@ -248,7 +250,7 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     assert provenance["source"]["slug"] == "acme-beta-offtake-article"
     assert provenance["quote"] == STORED_QUOTE
     assert source.text[provenance["start"] : provenance["end"]] == STORED_QUOTE
-    assert provenance["fields"] == ["parties", "amount"]
+    assert provenance["fields"] == ["amount", "parties"]
 
     # 6. Swagger UI renders the operations, and every request stays on the test server.
     requested: list[str] = []
