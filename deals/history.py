@@ -123,6 +123,7 @@ class _Pending:
     history_type: str = "~"
     version: bool = True
     reason: str | None = None
+    user: Any = None  # who saved the link or evidence row, for the parent's version (outside an admin request)
 
 
 _scope: contextvars.ContextVar[dict | None] = contextvars.ContextVar("reexapi_history_scope", default=None)
@@ -151,6 +152,17 @@ def history_deferred():
             _apply(item)
 
 
+@contextmanager
+def history_discarded():
+    """Trial writes that will be rolled back (the loader compares a fixture's version in a savepoint): whatever
+    they note is dropped, so no version and no ``updated`` move outlives the rollback."""
+    token = _scope.set({})
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def _note(
     model: type[models.Model],
     pk: Any,
@@ -159,11 +171,12 @@ def _note(
     history_type: str = "~",
     version: bool = True,
     reason: str | None = None,
+    user: Any = None,
 ) -> None:
     """Record that ``model`` ``pk`` changed: versioned at the end of the scope, or at once outside one."""
     if pk is None or (model._meta.label, pk) in _deleting.get():
         return
-    item = _Pending(model, pk, instance, history_type, version, reason)
+    item = _Pending(model, pk, instance, history_type, version, reason, user)
     pending = _scope.get()
     if pending is None:
         _apply(item)
@@ -176,6 +189,7 @@ def _note(
     seen.history_type = "+" if "+" in (seen.history_type, history_type) else "~"
     seen.version = seen.version or version
     seen.reason = seen.reason or reason
+    seen.user = seen.user or user
 
 
 def _apply(item: _Pending) -> None:
@@ -190,6 +204,8 @@ def _apply(item: _Pending) -> None:
         instance = manager.get(pk=item.pk)
         if item.reason:
             instance._change_reason = item.reason
+        if item.user is not None:
+            instance._history_user = item.user
     if item.version and hasattr(item.model, "history"):
         _RECORDS[item.model._meta.label].create_historical_record(instance, item.history_type)
 
@@ -275,7 +291,9 @@ def _on_row_changed(sender, instance, raw=False, **kwargs) -> None:
         versioned = model._meta.label in RELATIONS and not (
             sender._meta.label == "deals.DealParty" and name == "company"
         )
-        _note(model, pk, version=versioned, reason=_reason(instance, what))
+        _note(
+            model, pk, version=versioned, reason=_reason(instance, what), user=getattr(instance, "_history_user", None)
+        )
 
 
 def _m2m_handler(field: models.ManyToManyField):

@@ -66,6 +66,8 @@ class EvidencePlan:
     note: str
     # Per field, the value the quote states: the fixture's own value (fixture quotes support their record as loaded).
     values: dict[str, Any] = field(default_factory=dict)
+    # Values the fixture states explicitly (an export's claims: a quote of a value the record no longer holds).
+    claims: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class RecordPlan:
     label: str
     values: dict[str, Any]
     parent: str | None = None
+    # The survivor a merged duplicate points at (same model), by slug: an export's merged records.
+    merged_into: str | None = None
     m2m: dict[str, list[str]] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
     evidence: list[EvidencePlan] = field(default_factory=list)
@@ -253,7 +257,7 @@ def _evidence(
             continue
         quote = item["quote"]
         at = f"{where}: evidence #{i} quote {quote[:100]!r}"
-        for key in sorted(set(item) - {"quote", "source", "occurrence", "fields", "note"}):
+        for key in sorted(set(item) - {"quote", "source", "occurrence", "fields", "note", "values"}):
             errors.add(f"{at}: unknown key {key!r}")
         source_slug = item.get("source", default_source)
         if not isinstance(source_slug, str) or source_slug not in texts:
@@ -266,6 +270,10 @@ def _evidence(
         unknown = sorted(set(fields) - known)
         if unknown:
             errors.add(f"{at}: not fields of {model._meta.model_name}: {', '.join(unknown)}")
+        claims = item.get("values") or {}
+        if not isinstance(claims, dict) or not set(claims) <= set(fields):
+            errors.add(f"{at}: values must map some of the quote's fields to the value it states")
+            claims = {}
         occurrence = item.get("occurrence")
         if occurrence is not None and (not isinstance(occurrence, int) or isinstance(occurrence, bool)):
             errors.add(f"{at}: occurrence must be a whole number")
@@ -288,6 +296,7 @@ def _evidence(
                 quote=loc.quote,
                 fields=list(fields),
                 note=str(item.get("note") or "").strip(),
+                claims=claims,
             )
         )
     return plans
@@ -388,11 +397,15 @@ def _source_plans(*, path: Path, errors: _Collector) -> tuple[list[RecordPlan], 
         texts[slug] = prepared.text
         # Metadata checks are verified like evidence but not stored: Evidence rows support deals, companies
         # and facilities only.
-        checks += len(
-            _evidence(
-                items=item.get("checks"), model=Source, default_source=slug, texts=texts, where=where, errors=errors
-            )
+        # Checks are optional: a source an editor added in the admin has none.
+        located = (
+            _evidence(items=item["checks"], model=Source, default_source=slug, texts=texts, where=where, errors=errors)
+            if item.get("checks")
+            else []
         )
+        checks += len(located)
+        # Stored on the source (as located, so the quote is the text's own) for verify_provenance and the export.
+        values["checks"] = [{"quote": e.quote, "fields": e.fields, "note": e.note} for e in located]
         plans.append(RecordPlan(model=Source, slug=slug, label=where, values=values))
     return plans, texts, checks
 
@@ -439,45 +452,41 @@ def _commodity_plans(*, path: Path, errors: _Collector) -> list[RecordPlan]:
 
 _KINDS = {"companies": Company, "facilities": Facility, "deals": Deal}
 _SPECIAL = {
-    Company: {"evidence", "parent"},
-    Facility: {"evidence", "commodities", "companies"},
-    Deal: {"evidence", "stages", "commodities", "facilities", "parties"},
+    Company: {"evidence", "parent", "merged_into"},
+    Facility: {"evidence", "commodities", "companies", "merged_into"},
+    Deal: {"evidence", "stages", "commodities", "facilities", "parties", "merged_into"},
 }
 
 
-def _stored_evidence_check(
-    *, sources: list[RecordPlan], plans: dict[type[models.Model], list[RecordPlan]], errors: _Collector
-) -> None:
+def stored_evidence_problems(*, sources: list[RecordPlan], rewritten: dict[str, set[str]]) -> list[str]:
     """Report stored evidence that a changed source text would break.
 
-    The load replaces the evidence of fixture records, so only the other rows matter: evidence of records that are
-    not in the fixtures (an editor's additions) keeps its offsets, and must still quote the new text exactly there.
+    The load replaces the evidence of the fixture records it rewrites (``rewritten``: target name → slugs), so only
+    the other rows matter: evidence of records that are not in the fixtures (an editor's additions), or that the
+    load leaves alone because an editor changed them, keeps its offsets and must still quote the new text there.
     """
-    fixture_slugs = {
-        "deal": {p.slug for p in plans[Deal]},
-        "company": {p.slug for p in plans[Company]},
-        "facility": {p.slug for p in plans[Facility]},
-    }
+    errors = _Collector()
     new_texts = {p.slug: p.values["text"] for p in sources}
     stored = Source.objects.filter(slug__in=new_texts).values_list("slug", "text")
     changed = {slug: new_texts[slug] for slug, text in stored if text != new_texts[slug]}
     if not changed:
-        return
+        return []
     rows = Evidence.objects.filter(source__slug__in=changed).values_list(
         "pk", "source__slug", "quote", "start", "end", "deal__slug", "company__slug", "facility__slug"
     )
     for pk, source_slug, quote, start, end, deal, company, facility in rows.order_by("source__slug", "start", "pk"):
         target, slug = next((t, s) for t, s in (("deal", deal), ("company", company), ("facility", facility)) if s)
-        if slug in fixture_slugs[target]:
+        if slug in rewritten.get(target, set()):
             continue
         text = changed[source_slug]
         if text[start:end] == quote:
             continue
         errors.add(
             f"{SOURCES_FILE}: source {source_slug!r}: the changed text would break evidence #{pk} of {target} "
-            f"{slug!r} (not in the fixtures): quote {quote[:100]!r} is no longer at {start}-{end}; "
+            f"{slug!r} (not loaded from the fixtures): quote {quote[:100]!r} is no longer at {start}-{end}; "
             f"fix that evidence first"
         )
+    return errors.errors
 
 
 def _coverage_check(*, plan: RecordPlan, errors: _Collector) -> None:
@@ -494,7 +503,11 @@ def _coverage_check(*, plan: RecordPlan, errors: _Collector) -> None:
     else:
         values["parties"] = value_canonical(plan.links)
     for evidence in plan.evidence:
-        evidence.values = {name: values[name] for name in evidence.fields if name in values}
+        evidence.values = {
+            name: evidence.claims[name] if name in evidence.claims else values[name]
+            for name in evidence.fields
+            if name in values
+        }
     for message in coverage_gap_messages(fields_coverage(model=plan.model, values=values, evidence=plan.evidence)):
         errors.add(f"{plan.label}: {message} Add a quote that states it (listing the field), or leave it empty.")
 
@@ -555,14 +568,22 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
             values = _values(model=model, data=item, special=_SPECIAL[model], where=where, errors=errors)
             _full_clean(model=model, slug=slug, values=values, where=where, errors=errors)
             plan = RecordPlan(model=model, slug=slug, label=where, values=values)
-            plan.evidence = _evidence(
-                items=item.get("evidence"),
-                model=model,
-                default_source=default_source,
-                texts=texts,
-                where=where,
-                errors=errors,
-            )
+            plan.merged_into = _slug_ref(item.get("merged_into"), where=where, name="merged_into", errors=errors)
+            if plan.merged_into is not None and plan.merged_into not in {s for s, *_ in raw[model]}:
+                errors.add(f"{where}: merged_into: unknown {model._meta.verbose_name} slug {plan.merged_into!r}")
+                plan.merged_into = None
+            # A draft or withdrawn record may have no evidence yet (an export includes them); a published one may not.
+            needs_evidence = item.get("evidence") or values.get("publication_status") == PublicationStatus.PUBLISHED
+            plan.evidence = []
+            if needs_evidence:
+                plan.evidence = _evidence(
+                    items=item.get("evidence"),
+                    model=model,
+                    default_source=default_source,
+                    texts=texts,
+                    where=where,
+                    errors=errors,
+                )
             if model is Company:
                 plan.parent = _slug_ref(item.get("parent"), where=where, name="parent", errors=errors)
             elif model is Facility:
@@ -614,8 +635,9 @@ def dataset_plan(*, path: Path) -> DatasetPlan:
 
     for model_plans in plans.values():
         for plan in model_plans:
-            _coverage_check(plan=plan, errors=errors)
-    _stored_evidence_check(sources=sources, plans=plans, errors=errors)
+            # Coverage is the rule for what is public: a draft (in an export) still gets its quotes' values.
+            published = plan.values.get("publication_status") == PublicationStatus.PUBLISHED
+            _coverage_check(plan=plan, errors=errors if published else _Collector())
     companies = _topological(plans[Company], "company", errors)
     if errors.errors:
         raise DatasetError(errors.errors)

@@ -27,6 +27,7 @@ from deals.models import (
     Evidence,
     Facility,
     FacilityCompany,
+    FixtureState,
     Source,
     SupplyChainStage,
 )
@@ -113,6 +114,12 @@ def _same_span_other_target(target: str) -> None:
     _evidence_for(target, source=first.source).save()
     # …and the same target with an adjacent span.
     _evidence_for(target, source=first.source, start=7, end=12, **{target: getattr(first, target)}).save()
+
+
+def _fixture_state(*, model: str, slug: str) -> FixtureState:
+    return FixtureState.objects.create(
+        model=model, slug=slug, object_id=1, digest="0" * 64, snapshot={}, written=datetime.datetime.now(datetime.UTC)
+    )
 
 
 CASES: dict[str, Case] = {
@@ -348,6 +355,14 @@ CASES: dict[str, Case] = {
             ),
         ),
         mentions=_unique("deal_party_role_unique", "deals_dealparty", "role"),
+    ),
+    # --- FixtureState (the loader's bookkeeping) --------------------------------------------------------------
+    "fixture_state_model_slug_unique": Case(
+        valid=lambda: (_fixture_state(model="deals.deal", slug="a"), _fixture_state(model="deals.company", slug="a")),
+        violations=(
+            lambda: (_fixture_state(model="deals.deal", slug="a"), _fixture_state(model="deals.deal", slug="a")),
+        ),
+        mentions=_unique("fixture_state_model_slug_unique", "deals_fixturestate", "slug"),
     ),
     # --- Evidence -------------------------------------------------------------------------------------------------
     "evidence_exactly_one_target": Case(

@@ -392,7 +392,7 @@ def test_a_load_that_changes_only_a_deals_evidence_moves_its_updated_and_version
     slug = "group14-technologies-463m-funding-round-led-by-sk-inc"
     deal = models.Deal.objects.get(slug=slug)
     _age(deal)
-    name = "000-reex-us-battery-firms-heading-overseas.yaml"
+    name = "reex-2025-08-22-us-battery-firms-heading-overseas.yaml"
     file = fixture_copy / name
     text = file.read_text(encoding="utf-8")
     old = '      - quote: "Group14 did secure a blockbuster raise"\n        fields: [status]\n'

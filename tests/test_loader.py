@@ -15,8 +15,8 @@ from deals.services.sources import source_text_prepare
 from tests.factories import CompanyFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-RECORDS_002 = "002-rare-earth-update-2025-09-08-12.yaml"
-RECORDS_000 = "000-reex-us-battery-firms-heading-overseas.yaml"
+RECORDS_002 = "rare-earth-update-2025-09-08-12.yaml"
+RECORDS_000 = "reex-2025-08-22-us-battery-firms-heading-overseas.yaml"
 MODELS = [
     models.Source,
     models.Commodity,
@@ -166,8 +166,8 @@ def test_bad_quote_leaves_a_loaded_database_untouched(dataset):
     load(dataset)
     before = snapshot()
     edit(dataset, RECORDS_002, "description: Owner of the Narva, Estonia magnet plant.", "description: Changed.")
-    edit(dataset, RECORDS_002, '"GM\'s offtake with Noveon (opens in a new tab)"', '"GM\'s offtake with Novion"')
-    assert_aborts(dataset, "deal 'gm-offtake-with-noveon'", "GM's offtake with Novion")
+    edit(dataset, RECORDS_002, '"GM’s offtake with Noveon (opens in a new tab)"', '"GM’s offtake with Novion"')
+    assert_aborts(dataset, "deal 'gm-offtake-with-noveon'", "GM’s offtake with Novion")
     assert snapshot() == before
     assert models.Company.objects.get(slug="neo-performance-materials").description != "Changed."
 

@@ -35,7 +35,7 @@ def test_a_fixture_may_load_a_record_as_a_draft(tmp_path):
     dataset = tmp_path / "dataset"
     shutil.copytree(ROOT / "fixtures" / "dataset", dataset)
     shutil.copytree(ROOT / "fixtures" / "sources", tmp_path / "sources")
-    path = dataset / "000-reex-us-battery-firms-heading-overseas.yaml"
+    path = dataset / "reex-2025-08-22-us-battery-firms-heading-overseas.yaml"
     text = path.read_text(encoding="utf-8")
     slug = "group14-technologies"
     assert f"  - slug: {slug}\n" in text

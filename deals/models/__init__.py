@@ -26,6 +26,7 @@ from deals.models.company import Company
 from deals.models.deal import Deal, DealParty
 from deals.models.evidence import Evidence, evidence_field_names, evidence_fields_unknown
 from deals.models.facility import Facility, FacilityCompany
+from deals.models.fixture_state import FixtureState
 from deals.models.publication import PUBLICATION_FIELDS, PublicationStatus, PublishableModel
 from deals.models.source import Source
 from deals.models.vocabulary import Commodity, SupplyChainStage
@@ -41,6 +42,7 @@ __all__ = [
     "Evidence",
     "Facility",
     "FacilityCompany",
+    "FixtureState",
     "PUBLICATION_FIELDS",
     "PublicationStatus",
     "PublishableModel",

@@ -68,6 +68,14 @@ class Source(SlugModel):
     text_sha256 = models.CharField(
         max_length=64, validators=[SHA256_VALIDATOR], help_text="SHA-256 of the UTF-8 bytes of `text`."
     )
+    checks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Quotes from the document that back its own metadata (title, date, author…): a list of {quote, fields, "
+            "note}, verified against `text` by the loader; kept so that an export reproduces the fixtures."
+        ),
+    )
 
     history = HistoricalRecords()
 
