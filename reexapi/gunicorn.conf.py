@@ -1,4 +1,4 @@
-"""gunicorn configuration for production: `gunicorn -c reexapi/gunicorn.conf.py reexapi.wsgi` (scripts/serve-production.sh).
+"""gunicorn configuration for production (scripts/serve-production.sh): `gunicorn -c reexapi/gunicorn.conf.py …`.
 
 Every value can be overridden by an environment variable (README, "Production"). Limits match the API's
 documented ones (docs/api.md, "Limits"): the application reads query strings of up to REEXAPI_MAX_QUERY_STRING
