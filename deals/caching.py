@@ -120,7 +120,10 @@ def dataset_version_current() -> tuple[str | None, bool]:
         version = dataset_version_get()
     except outages.DATABASE_UNAVAILABLE_ERRORS:
         outages.database_breaker.trip()
-        logger.warning("Database unavailable: serving the API from its cache for %ss", settings.REEXAPI_DB_RETRY_AFTER)
+        logger.exception(
+            "Database unavailable: serving the API from its cache, 503 otherwise, for %ss",
+            settings.REEXAPI_DB_RETRY_AFTER,
+        )
         return _last_version_fallback(), True
     if version != _last_version:
         _last_version = version
