@@ -1,12 +1,21 @@
 """Top-level URL configuration: the admin, the public API v1 and its OpenAPI schema and documentation."""
 
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from deals.api.views import SchemaView, api_fallback
 
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico (the admin declares none): the sidecar's icon, not a 404."""
+    return HttpResponsePermanentRedirect(static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include("deals.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
