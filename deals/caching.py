@@ -240,7 +240,13 @@ def _budget_allows(nbytes: int) -> bool:
             return nbytes
 
     used = _cache_call(count)
-    return used is not None and used <= settings.REEXAPI_RESPONSE_CACHE_BUDGET
+    if used is None:
+        return False
+    if used > settings.REEXAPI_RESPONSE_CACHE_BUDGET:
+        # Not stored, so not counted: one large response must not spend the window's budget for the small ones.
+        _cache_call(store.decr, key, nbytes)
+        return False
+    return True
 
 
 def response_store(*, key: str, frozen: dict) -> bool:

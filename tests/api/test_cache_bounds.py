@@ -22,7 +22,7 @@ def _stored_responses(store) -> list[dict]:
     """Every rendered response the cache holds right now."""
     if "Redis" in type(store).__name__:
         client = store._cache.get_client()
-        keys = list(client.scan_iter(f"{store.key_prefix}:*{caching.RESPONSE_KEY_PREFIX}*"))
+        keys = set(client.scan_iter(f"{store.key_prefix}:*{caching.RESPONSE_KEY_PREFIX}*"))  # SCAN may repeat keys
         return [pickle.loads(client.get(key)) for key in keys]
     return [pickle.loads(value) for key, value in store._cache.items() if caching.RESPONSE_KEY_PREFIX in key]
 
@@ -52,7 +52,7 @@ def test_unique_query_strings_fill_at_most_the_budget(client, settings, store):
     assert 0 < len(stored) < 200
     assert size <= settings.REEXAPI_RESPONSE_CACHE_BUDGET
     # Past the budget responses are still served, just not stored: the cache is an optimisation.
-    assert client.get("/api/v1/deals/", {"q": "another"}).status_code == 200
+    assert client.get("/api/v1/deals/", {"q": "unique999"}).status_code == 200  # as large as the others
     assert len(_stored_responses(store)) == len(stored)
 
 
@@ -73,6 +73,17 @@ def test_a_new_window_stores_again(client, settings, store, monkeypatch):
     now[0] += 60
     client.get("/api/v1/deals/", {"q": "next-window"})
     assert len(_stored_responses(store)) == full + 1
+
+
+@pytest.mark.django_db
+def test_a_response_too_large_for_the_budget_does_not_spend_it(client, settings, store):
+    settings.REEXAPI_RESPONSE_CACHE_BUDGET = 2_000
+    settings.REEXAPI_RESPONSE_CACHE_WINDOW = 3600
+    DealFactory()
+    assert client.get("/api/schema/").status_code == 200  # far more than 2000 bytes: not stored
+    assert _stored_responses(store) == []
+    client.get("/api/v1/deals/", {"q": "small"})
+    assert len(_stored_responses(store)) == 1
 
 
 def test_the_documented_bound_follows_from_the_settings(settings):
