@@ -22,6 +22,7 @@ from simple_history.models import HistoricalChanges
 from deals.models import (
     Commodity,
     Company,
+    DatasetVersion,
     Deal,
     DealParty,
     Evidence,
@@ -532,6 +533,16 @@ def _choice_cases() -> dict[str, Case]:
 
 
 CASES.update(_choice_cases())
+
+# --- DatasetVersion (deals/caching.py): one row, id 1 ------------------------------------------------------------
+CASES["datasetversion_single_row"] = Case(
+    valid=lambda: DatasetVersion.objects.create(id=1, token="a" * 32),
+    violations=(
+        lambda: DatasetVersion.objects.create(id=2, token="b" * 32),
+        lambda: _update(DatasetVersion.objects.create(id=1, token="c" * 32), id=0),
+    ),
+    mentions=_check("datasetversion_single_row"),
+)
 
 
 # Django gives these column types a CHECK (column >= 0) of their own on every database.

@@ -14,13 +14,19 @@ class DatasetVersion(models.Model):
     another server) and every server process share, with the default settings as well as with Redis.
     """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    id = models.SmallIntegerField(primary_key=True, default=1, editable=False)
     token = models.CharField(max_length=32, help_text="Random hexadecimal token; a new one after every write.")
     changed = models.DateTimeField(auto_now=True, help_text="When the token was last replaced.")
 
     class Meta:
         verbose_name = "dataset version"
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="datasetversion_single_row")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1),
+                name="datasetversion_single_row",
+                violation_error_message="There is only one dataset version row: its id is 1.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.token
