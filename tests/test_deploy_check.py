@@ -3,11 +3,13 @@ and fails without it (so the check is not vacuous)."""
 
 from __future__ import annotations
 
+import secrets
+
 from tests.serving.servers import manage, server_env
 
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
-    "DJANGO_SECRET_KEY": "x7Qp" * 16,
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "api.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://api.example.org",
     "DJANGO_TRUST_X_FORWARDED_PROTO": "true",

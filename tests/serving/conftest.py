@@ -1,6 +1,6 @@
 """Session fixtures of the serving tests: collected static files and served databases (PostgreSQL and SQLite).
 
-The served databases belong to this helper (``reexapi_serve_live`` on PostgreSQL, a temporary file for SQLite),
+The served databases belong to this helper (``reexapi_serve_live_<pid>`` on PostgreSQL, a temporary file for SQLite),
 are created and loaded once per session with the real ``migrate`` and ``load_dataset``, and dropped at the end.
 """
 
@@ -15,7 +15,9 @@ import pytest
 
 from tests.serving.servers import PG_ADMIN_URL, manage, server_env
 
-PG_SERVED_NAME = "reexapi_serve_live"
+# This helper's database name, with the process id: two test runs at once (SQLite and PostgreSQL suites) must not
+# drop each other's served database.
+PG_SERVED_NAME = f"reexapi_serve_live_{os.getpid()}"
 
 
 def _suite_engine() -> str:
