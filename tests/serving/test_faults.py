@@ -161,14 +161,20 @@ def test_a_stalled_or_dead_redis_costs_a_request_little_and_heals(fault, served_
     revived = None
     try:
         timings = []
+        started = time.monotonic()
         for n in range(1, 21):
             response = server.get(f"/api/v1/deals/?page_size={n}")
             assert response.status == 200
             timings.append(response.seconds)
+        elapsed = time.monotonic() - started
         print(f"\n{fault} Redis: max {max(timings) * 1000:.0f} ms, median {sorted(timings)[10] * 1000:.0f} ms")
-        assert max(timings) < 1.0, timings  # the first pays one Redis timeout (0.25 s); the rest skip the cache
+        # The breaker: Redis is tried once per retry period (2 s), not on every request. Without it, each of the 20
+        # requests would fail (and, with the silent listener, wait 0.25 s per cache call).
+        failures = server.log().count("API response cache unavailable")
+        assert 1 <= failures <= elapsed / 2 + 1, (failures, elapsed)
+        # Generous bounds for a shared CI machine; a request without the cache costs ~0.1 s here.
         assert sorted(timings)[10] < 0.5, timings
-        assert "API response cache unavailable" in server.log()
+        assert max(timings) < 2.0, timings
         # Redis comes back on that port: after the retry time the cache is used again.
         if listener:
             listener.close()
