@@ -161,6 +161,7 @@ def test_a_stalled_or_dead_redis_costs_a_request_little_and_heals(fault, served_
     revived = None
     try:
         timings = []
+        before = server.log().count("API response cache unavailable")  # the readiness probe may have tried it
         started = time.monotonic()
         for n in range(1, 21):
             response = server.get(f"/api/v1/deals/?page_size={n}")
@@ -170,8 +171,9 @@ def test_a_stalled_or_dead_redis_costs_a_request_little_and_heals(fault, served_
         print(f"\n{fault} Redis: max {max(timings) * 1000:.0f} ms, median {sorted(timings)[10] * 1000:.0f} ms")
         # The breaker: Redis is tried once per retry period (2 s), not on every request. Without it, each of the 20
         # requests would fail (and, with the silent listener, wait 0.25 s per cache call).
-        failures = server.log().count("API response cache unavailable")
-        assert 1 <= failures <= elapsed / 2 + 1, (failures, elapsed)
+        failures = server.log().count("API response cache unavailable") - before
+        assert failures <= elapsed / 2 + 1, (failures, elapsed)
+        assert before + failures >= 1
         # Generous bounds for a shared CI machine; a request without the cache costs ~0.1 s here.
         assert sorted(timings)[10] < 0.5, timings
         assert max(timings) < 2.0, timings
