@@ -1,12 +1,14 @@
 """HTTP caching for the public API: a dataset version, strong ETags, 304s and a rendered-response cache.
 
 The dataset is read-mostly: it changes only when an editor saves in the admin or the loader runs. Every committed
-write replaces the *dataset version*, a random token kept in the default Django cache (see deals/signals.py).
-Everything the API serves is a function of (dataset version, code, request URL, negotiated format), so:
+write replaces the *dataset version*, a random token in one database row (:class:`deals.models.DatasetVersion`,
+bumped by deals/signals.py). Everything the API serves is a function of (dataset version, code, request URL,
+negotiated format), so:
 
-- the ETag of a response is a hash of exactly those inputs, computed before any database access;
-- ``If-None-Match`` with a matching ETag is answered 304 without calling the view: no query, no serialisation;
-- a rendered 200 response is stored in the cache under the same hash and replayed byte for byte.
+- the ETag of a response is a hash of exactly those inputs, computed after one cheap query (the version row) and
+  before any other database access;
+- ``If-None-Match`` with a matching ETag is answered 304 without calling the view: one query, no serialisation;
+- a rendered 200 response is stored in the "responses" cache under the same hash and replayed byte for byte.
 
 Why this never serves stale data after a write: the middleware reads the version *before* the view reads the data.
 A write bumps the version only after it commits (``transaction.on_commit``). If a request read the old version, the
@@ -15,12 +17,20 @@ case it is stored under the old version's key, which nobody can reach any more o
 later request reads the new version first. A request that reads the new version starts after the commit, so it can
 only see the new data. Old entries are never deleted: they become unreachable and expire.
 
-A missing version (cache cleared, process restarted with the local-memory cache, key evicted) is replaced by a new
-random token, never by a counter starting again at 1, so an ETag a client kept from before can never match by
-accident; the worst case is one extra full response.
+Why the database and not the cache: the database is the one thing every writer (admin, shell, loader, import,
+another server) and every server process share, with the default local-memory cache as well as with Redis. A
+version kept in a per-process cache would leave a shell's write invisible to a running server.
 
-The local-memory cache is per process: deployments running several worker processes must set ``REDIS_URL`` so that
-every worker shares one dataset version (otherwise a write seen by one worker would not invalidate the others).
+Faults (deals/outages.py): if the version cannot be read (database stalled or down), the middleware uses the last
+version it knew and serves 304s and cached responses from it; anything else is a JSON 503 with Retry-After, at
+once, without waiting for the database again until ``REEXAPI_DB_RETRY_AFTER`` has passed. If the response cache
+(Redis) fails, it is skipped for ``REEXAPI_CACHE_RETRY_AFTER`` seconds; each call gives up after
+``REEXAPI_REDIS_TIMEOUT``.
+
+Bounded: at most ``REEXAPI_RESPONSE_CACHE_BUDGET`` bytes of new entries are stored per
+``REEXAPI_RESPONSE_CACHE_WINDOW`` seconds, counted in the cache itself (so across all servers sharing Redis), and
+each entry expires after ``REEXAPI_RESPONSE_CACHE_TIMEOUT``: a client inventing query strings cannot grow it
+beyond budget x (timeout / window + 1) bytes.
 """
 
 from __future__ import annotations
@@ -29,50 +39,100 @@ import functools
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
+from deals import outages
+
 logger = logging.getLogger(__name__)
 
-DATASET_VERSION_KEY = "reexapi:dataset-version"
+# The last dataset version this process read, shared through the response cache too: what a server that has just
+# started can use while the database is unreachable.
+LAST_VERSION_KEY = "reexapi:last-dataset-version"
 RESPONSE_KEY_PREFIX = "reexapi:response:"
+BUDGET_KEY_PREFIX = "reexapi:response-budget:"
 # Bumped whenever the ETag/key recipe changes, so that ETags issued by an older release never match.
-_RECIPE = "2"
+_RECIPE = "3"
 
 # Headers the middleware sets itself (or Django's outer middleware recomputes), not replayed from the cache.
 _NOT_REPLAYED = {"etag", "cache-control", "vary", "content-length", "set-cookie"}
 
+_last_version: str | None = None
+
+
+def response_cache():
+    """The cache that holds rendered API responses (the "responses" alias of ``CACHES``)."""
+    return caches["responses"]
+
 
 def dataset_version_get() -> str:
-    """Return the current dataset version, creating a fresh random one if the cache holds none.
+    """Return the current dataset version from the database, creating the row with a random token if missing.
 
-    ``cache.add`` only writes when the key is absent, so two processes racing here agree on one token.
+    One primary-key read. ``ignore_conflicts`` makes two processes racing to create the row agree on one token.
+    Raises the database's error when it is unavailable (see :func:`dataset_version_current`).
     """
-    version = cache.get(DATASET_VERSION_KEY)
+    from deals.models import DatasetVersion
+
+    version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     if version is None:
-        cache.add(DATASET_VERSION_KEY, secrets.token_hex(16), timeout=None)
-        version = cache.get(DATASET_VERSION_KEY)
-        if version is None:  # a cache that stores nothing (DummyCache): every request gets its own version
-            version = secrets.token_hex(16)
+        DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=secrets.token_hex(16))], ignore_conflicts=True)
+        version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).get()
     return version
 
 
 def dataset_version_bump() -> str:
     """Replace the dataset version with a new random token, invalidating every ETag and cached response.
 
-    Called after each committed write to a dataset model (deals/signals.py); safe to call at any time.
+    Called after each committed write to a dataset model (deals/signals.py); safe to call at any time, from any
+    process. A new random token, never a counter, so an ETag from before a database was recreated never matches.
     """
+    from django.utils import timezone
+
+    from deals.models import DatasetVersion
+
     version = secrets.token_hex(16)
-    cache.set(DATASET_VERSION_KEY, version, timeout=None)
+    if not DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now()):
+        DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=version)], ignore_conflicts=True)
+        DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now())
     return version
+
+
+def dataset_version_current() -> tuple[str | None, bool]:
+    """``(version, database_down)`` for the middleware: the database's version, or the last known one.
+
+    While the database breaker is open (a failure less than ``REEXAPI_DB_RETRY_AFTER`` seconds ago) the database is
+    not asked at all, so cached responses are served at full speed during an outage. The fallback is this
+    process's last version, else the one the response cache holds (written by any process); ``None`` if neither.
+    """
+    global _last_version
+    if outages.database_breaker.is_open():
+        return _last_version_fallback(), True
+    try:
+        version = dataset_version_get()
+    except outages.DATABASE_UNAVAILABLE_ERRORS:
+        outages.database_breaker.trip()
+        logger.exception(
+            "Database unavailable: serving the API from its cache, 503 otherwise, for %ss",
+            settings.REEXAPI_DB_RETRY_AFTER,
+        )
+        return _last_version_fallback(), True
+    if version != _last_version:
+        _last_version = version
+        _cache_call(response_cache().set, LAST_VERSION_KEY, version, timeout=None)
+    return version, False
+
+
+def _last_version_fallback() -> str | None:
+    return _last_version or _cache_call(response_cache().get, LAST_VERSION_KEY)
 
 
 @functools.cache
@@ -150,12 +210,62 @@ def _etag_matches(*, if_none_match: str, etag: str) -> bool:
 
 
 def _cache_call(method, *args, **kwargs):
-    """A response-cache read or write that logs and gives up if the cache fails: it is only an optimisation."""
+    """A response-cache call that gives up if the cache fails: it is only an optimisation.
+
+    The first failure (e.g. Redis stalled: the call waited ``REEXAPI_REDIS_TIMEOUT``) opens the cache breaker, and
+    for ``REEXAPI_CACHE_RETRY_AFTER`` seconds every call returns ``None`` at once; then the next call tries again.
+    """
+    if outages.cache_breaker.is_open():
+        return None
     try:
         return method(*args, **kwargs)
     except Exception:
-        logger.exception("API response cache unavailable")
+        outages.cache_breaker.trip()
+        logger.exception("API response cache unavailable; skipping it for %ss", settings.REEXAPI_CACHE_RETRY_AFTER)
         return None
+
+
+def _budget_allows(nbytes: int) -> bool:
+    """Whether ``nbytes`` more fit in this window's storage budget (counted in the cache, across all servers)."""
+    window = settings.REEXAPI_RESPONSE_CACHE_WINDOW
+    key = f"{BUDGET_KEY_PREFIX}{int(time.time() // window)}"
+    store = response_cache()
+
+    def count() -> int | None:
+        store.add(key, 0, timeout=window * 2)
+        try:
+            return store.incr(key, nbytes)
+        except ValueError:  # the counter was culled between add and incr: count this window from here
+            store.set(key, nbytes, timeout=window * 2)
+            return nbytes
+
+    used = _cache_call(count)
+    if used is None:
+        return False
+    if used > settings.REEXAPI_RESPONSE_CACHE_BUDGET:
+        # Not stored, so not counted: one large response must not spend the window's budget for the small ones.
+        _cache_call(store.decr, key, nbytes)
+        return False
+    return True
+
+
+def response_store(*, key: str, frozen: dict) -> bool:
+    """Store a rendered response unless this window's budget is spent; ``True`` if it was stored."""
+    nbytes = len(frozen["content"]) + sum(len(name) + len(value) for name, value in frozen["headers"])
+    if not _budget_allows(nbytes):
+        return False
+    _cache_call(response_cache().set, key, frozen, timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
+    return not outages.cache_breaker.is_open()
+
+
+def _query_string_too_long(request: HttpRequest) -> JsonResponse | None:
+    """A JSON 400 for a query string longer than ``REEXAPI_MAX_QUERY_STRING`` bytes (before anything parses it)."""
+    limit = settings.REEXAPI_MAX_QUERY_STRING
+    length = len(request.META.get("QUERY_STRING", ""))
+    if length <= limit:
+        return None
+    message = f"Query string too long ({length} bytes); at most {limit} bytes are allowed."
+    return JsonResponse({"query": [message]}, status=400)
 
 
 def _cacheable(response: HttpResponseBase) -> bool:
@@ -183,19 +293,23 @@ class ApiCacheMiddleware:
         if request.method not in ("GET", "HEAD") or not request.path.startswith(settings.REEXAPI_API_CACHE_PREFIX):
             return self.get_response(request)
 
-        # The version is read first, before the view touches the database: see the module docstring.
-        try:
-            version = dataset_version_get()
-        except Exception:
-            # The cache is down (e.g. Redis unreachable): answer uncached rather than fail; without a version there
-            # is no safe ETag to give.
-            logger.exception("API cache unavailable; serving %s without ETag or response cache", request.path)
-            return self.get_response(request)
+        too_long = _query_string_too_long(request)
+        if too_long is not None:
+            return too_long
+        # The version is read first, before the view touches the database: see the module docstring. The schema
+        # and the docs pages do not depend on the dataset (only on the code, which the key covers): no query, and
+        # they stay up while the database is down.
+        if request.path in settings.REEXAPI_API_DATASET_INDEPENDENT_PATHS:
+            version, database_down = "code-only", False
+        else:
+            version, database_down = dataset_version_current()
+        if version is None:
+            return outages.database_unavailable_response(request) if database_down else self.get_response(request)
         negotiated = negotiated_format_get(request=request)
         if negotiated is None:
             # Negotiation fails (unknown ?format=, unacceptable Accept, unparsable query): the view answers an
             # error, which is never cached.
-            return self.get_response(request)
+            return outages.database_unavailable_response(request) if database_down else self.get_response(request)
         key = response_cache_key_get(request=request, version=version, negotiated=negotiated)
         etag = f'"{key[:40]}"'
 
@@ -209,16 +323,19 @@ class ApiCacheMiddleware:
         use_store = settings.REEXAPI_RESPONSE_CACHE
         cache_key = RESPONSE_KEY_PREFIX + key
         if use_store:
-            stored = _cache_call(cache.get, cache_key)
+            stored = _cache_call(response_cache().get, cache_key)
             if stored is not None:
                 response = HttpResponseNotModified() if any_current else self._replay(stored)
                 return self._decorate(response, etag=etag)
+        if database_down:
+            # Not cached, and the database failed moments ago: answer now rather than wait for its timeouts again.
+            return outages.database_unavailable_response(request)
 
         response = self.get_response(request)
         if not _cacheable(response):
             return response
         if use_store:
-            _cache_call(cache.set, cache_key, self._freeze(response), timeout=settings.REEXAPI_RESPONSE_CACHE_TIMEOUT)
+            response_store(key=cache_key, frozen=self._freeze(response))
         if any_current:
             response = HttpResponseNotModified()
         return self._decorate(response, etag=etag)

@@ -24,9 +24,10 @@ _M2M_ACTIONS = {"post_add", "post_remove", "post_clear"}
 
 
 def _dataset_models():
-    """Every concrete model of the deals app, including explicit through models, minus history tables."""
+    """Every concrete model of the deals app, including explicit through models, minus history tables and the
+    version row itself."""
     for model in apps.get_app_config("deals").get_models():
-        if model.__name__.startswith("Historical"):
+        if model.__name__.startswith("Historical") or model._meta.label == "deals.DatasetVersion":
             continue
         yield model
 

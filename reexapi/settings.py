@@ -7,6 +7,7 @@ for local development. Production must provide `DJANGO_SECRET_KEY` itself: there
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "corsheaders",
     "rest_framework",
     "django_filters",
@@ -42,7 +44,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: request id and one log line per request, covering everything below (deals/request_log.py).
+    "deals.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI, ReDoc) with DEBUG off, from STATIC_ROOT (collectstatic); no database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the response cache, so replayed responses get the headers too.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,31 +85,74 @@ TEMPLATES = [
 
 # SQLite is the embedded default; production and CI's second run use PostgreSQL via DATABASE_URL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# A stalled or unreachable database must cost a request seconds, not minutes (deals/outages.py answers a 503):
+# libpq gives up connecting after REEXAPI_DB_CONNECT_TIMEOUT seconds and PostgreSQL cancels any statement (lock
+# waits included) after REEXAPI_DB_STATEMENT_TIMEOUT_MS. Connections are kept for REEXAPI_DB_CONN_MAX_AGE seconds
+# and checked before reuse, so a killed connection is replaced at the start of the next request.
+REEXAPI_DB_CONNECT_TIMEOUT = env.int("REEXAPI_DB_CONNECT_TIMEOUT", default=3)
+REEXAPI_DB_STATEMENT_TIMEOUT_MS = env.int("REEXAPI_DB_STATEMENT_TIMEOUT_MS", default=3000)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("REEXAPI_DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", REEXAPI_DB_CONNECT_TIMEOUT)
+    DATABASES["default"]["OPTIONS"].setdefault("options", f"-c statement_timeout={REEXAPI_DB_STATEMENT_TIMEOUT_MS}")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # How long SQLite waits for another process's write lock before "database is locked" (a 503).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", REEXAPI_DB_STATEMENT_TIMEOUT_MS / 1000)
+# After a database failure the API serves what it has cached and answers 503 (Retry-After) to the rest for this
+# many seconds without trying the database again; then the next request tries again (automatic recovery).
+REEXAPI_DB_RETRY_AFTER = env.int("REEXAPI_DB_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Local memory by default; REDIS_URL switches the shared cache (response cache, dataset version) to Redis,
-# which any multi-process deployment needs so that every worker sees the same dataset version.
+# Two caches. "default" (DRF throttling and anything else shared) and "responses" (the API's rendered-response
+# cache, deals/caching.py). Local memory by default, which is per process; REDIS_URL puts both on Redis so that
+# every worker and server shares them. The dataset version lives in the database, not here, so every process sees
+# every write with either setting. Redis calls give up after REEXAPI_REDIS_TIMEOUT seconds; then the response
+# cache is skipped for REEXAPI_CACHE_RETRY_AFTER seconds before it is tried again.
 REDIS_URL = env.str("REDIS_URL", default="")
+REEXAPI_REDIS_TIMEOUT = env.float("REEXAPI_REDIS_TIMEOUT", default=0.25)
+REEXAPI_CACHE_RETRY_AFTER = env.int("REEXAPI_CACHE_RETRY_AFTER", default=10)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    # Culling (a third of the entries once MAX_ENTRIES is reached) may drop the dataset version too; that is safe,
-    # a new random version only invalidates what was cached. 2000 entries keep that rare for a single process.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "reexapi",
-            "OPTIONS": {"MAX_ENTRIES": 2000},
-        }
+    _redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "socket_connect_timeout": REEXAPI_REDIS_TIMEOUT,
+            "socket_timeout": REEXAPI_REDIS_TIMEOUT,
+            "retry_on_timeout": False,
+        },
     }
-# HTTP caching of the API (deals/caching.py): ETags derived from the dataset version, 304s without a query, and a
-# rendered-response cache keyed by that version. max-age is short because revalidation costs no query: a client
-# or proxy may reuse a response for a minute, then asks again and gets a 304 unless the dataset changed.
+    CACHES = {"default": _redis, "responses": {**_redis, "KEY_PREFIX": "responses"}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "reexapi"},
+        "responses": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "reexapi-responses",
+            "OPTIONS": {"MAX_ENTRIES": env.int("REEXAPI_RESPONSE_CACHE_MAX_ENTRIES", default=2000)},
+        },
+    }
+# HTTP caching of the API (deals/caching.py): ETags derived from the dataset version, 304s with one cheap query
+# (the version row), and a rendered-response cache keyed by that version. max-age is short because revalidation
+# is cheap: a client or proxy may reuse a response for a minute, then asks again and gets a 304 unless the dataset
+# changed.
 REEXAPI_API_CACHE_PREFIX = "/api/"
+# Paths under /api/ whose answers depend on the code only, never on the dataset: keyed without the dataset version.
+REEXAPI_API_DATASET_INDEPENDENT_PATHS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 REEXAPI_API_CACHE_MAX_AGE = env.int("REEXAPI_API_CACHE_MAX_AGE", default=60)
 REEXAPI_RESPONSE_CACHE = env.bool("REEXAPI_RESPONSE_CACHE", default=True)
 # Entries of an old dataset version are unreachable, never deleted: this lets them expire.
-REEXAPI_RESPONSE_CACHE_TIMEOUT = env.int("REEXAPI_RESPONSE_CACHE_TIMEOUT", default=3600)
+REEXAPI_RESPONSE_CACHE_TIMEOUT = env.int("REEXAPI_RESPONSE_CACHE_TIMEOUT", default=300)
+# The bound on the response cache (Redis here evicts nothing): at most REEXAPI_RESPONSE_CACHE_BUDGET bytes of new
+# entries are stored per REEXAPI_RESPONSE_CACHE_WINDOW seconds, across all servers; past it, responses are served
+# but not stored until the next window. So the cache never holds more than
+# budget x (timeout / window + 1) bytes of responses: 8 MiB x 6 = 48 MiB with the defaults.
+REEXAPI_RESPONSE_CACHE_BUDGET = env.int("REEXAPI_RESPONSE_CACHE_BUDGET", default=8 * 1024 * 1024)
+REEXAPI_RESPONSE_CACHE_WINDOW = env.int("REEXAPI_RESPONSE_CACHE_WINDOW", default=60)
+# The longest query string the API reads (a JSON 400 keyed by "query" above it). It is below the server's request
+# line limit (reexapi/gunicorn.conf.py: 8190 bytes), so the application, not gunicorn, answers it.
+REEXAPI_MAX_QUERY_STRING = env.int("REEXAPI_MAX_QUERY_STRING", default=4096)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -116,12 +168,104 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves STATIC_ROOT (filled by `manage.py collectstatic`, which the setup scripts run) with DEBUG off,
+# under hashed names cached for a year. Tests use plain storage, so that they need no collectstatic first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "REEXAPI_STATICFILES_STORAGE", default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 # The admin stays same-origin: session and CSRF cookies are never sent cross-site.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Production serving (README, "Production") ------------------------------------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients): trust it, so that
+# request.is_secure() (HSTS, secure redirects, absolute https:// links) follows the client's scheme.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# HSTS is only ever sent on HTTPS responses (SecurityMiddleware); 0 turns it off.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# No page opens or is opened by a cross-origin window: the docs have no OAuth login popup (the API has no
+# authentication), so they get same-origin like the admin (reexapi/urls.py).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp). Everything comes from this server: Swagger UI and ReDoc
+# from drf-spectacular-sidecar's static files, their start-up code from static files of our own (no inline
+# script). Inline styles stay allowed: Swagger UI and ReDoc (styled-components) set them at run time. ReDoc runs
+# its search index in a blob: worker.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features no page of ours uses (django-permissions-policy).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
+
+# Every server error goes to stderr with its traceback; each request is one JSON line (deals/request_log.py).
+# Lines are JSON unless REEXAPI_LOG_FORMAT=text (easier to read at a terminal).
+REEXAPI_LOG_FORMAT = env.str("REEXAPI_LOG_FORMAT", default="json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "deals.request_log.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "deals.request_log.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": "text" if REEXAPI_LOG_FORMAT == "text" else "json",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Server errors (with traceback) come from django.request; 4xx are in the request line already.
+        "django.request": {"level": "ERROR"},
+        # runserver's own access log would repeat the request line.
+        "django.server": {"level": "WARNING"},
+        "reexapi.request": {"level": env.str("REEXAPI_REQUEST_LOG_LEVEL", default="INFO")},
+    },
+}
+ADMINS = [("Operator", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
 # --- API (issue: public read API v1) -------------------------------------------------------------------
 REST_FRAMEWORK = {

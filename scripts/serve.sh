@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 .venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py load_dataset
 .venv/bin/python manage.py verify_provenance
 if [ "${REEXAPI_NO_SERVE:-}" = "1" ]; then

@@ -1,12 +1,33 @@
 """Shared pytest fixtures."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+
+from deals import caching, outages
+
+
+def _reset():
+    for cache in caches.all():
+        cache.clear()
+    outages.database_breaker.reset()
+    outages.cache_breaker.reset()
+    caching._last_version = None
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """In-process tests need no ``collectstatic``: plain static storage instead of WhiteNoise's manifest (the
+    gunicorn tests, tests/serving/, run the real set-up with the manifest)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache, so a cached response or dataset version cannot leak between tests."""
-    cache.clear()
+    """Each test starts with empty caches and closed breakers, so that a cached response, a dataset version or an
+    outage seen by one test cannot leak into the next."""
+    _reset()
     yield
-    cache.clear()
+    _reset()

@@ -22,6 +22,7 @@ from simple_history.models import HistoricalChanges
 from deals.models import (
     Commodity,
     Company,
+    DatasetVersion,
     Deal,
     DealParty,
     Evidence,
@@ -557,6 +558,16 @@ def _choice_cases() -> dict[str, Case]:
 
 
 CASES.update(_choice_cases())
+
+# --- DatasetVersion (deals/caching.py): one row, id 1 ------------------------------------------------------------
+CASES["datasetversion_single_row"] = Case(
+    valid=lambda: DatasetVersion.objects.create(id=1, token="a" * 32),
+    violations=(
+        lambda: DatasetVersion.objects.create(id=2, token="b" * 32),
+        lambda: _update(DatasetVersion.objects.create(id=1, token="c" * 32), id=0),
+    ),
+    mentions=_check("datasetversion_single_row"),
+)
 
 
 def _publication_cases() -> dict[str, Case]:

@@ -23,6 +23,7 @@ from deals.models.base import (
     ValueQualifier,
 )
 from deals.models.company import Company
+from deals.models.dataset_version import DatasetVersion
 from deals.models.deal import Deal, DealParty
 from deals.models.evidence import Evidence, evidence_field_names, evidence_fields_unknown
 from deals.models.facility import Facility, FacilityCompany
@@ -36,6 +37,7 @@ __all__ = [
     "SHA256_VALIDATOR",
     "Commodity",
     "Company",
+    "DatasetVersion",
     "DatePrecision",
     "Deal",
     "DealParty",

@@ -127,7 +127,8 @@ CASES = [
     ("deals", "page", "1\x00", NUL),
     ("deals", "ordering", "title\x00", NUL),
     ("deals", "q", "a" * LONGEST, TOO_LONG.format(n=LONGEST, limit=MAX_PARAM_LENGTH)),
-    ("sources", "publisher", "R" * 5000, TOO_LONG.format(n=5000, limit=MAX_PARAM_LENGTH)),
+    # Under the 4096-byte query-string limit (see test_query_string_over_the_limit_is_400_keyed_by_query).
+    ("sources", "publisher", "R" * 4000, TOO_LONG.format(n=4000, limit=MAX_PARAM_LENGTH)),
     ("deals", "commodity", "x" * LONGEST, TOO_LONG.format(n=LONGEST, limit=MAX_PARAM_LENGTH)),
 ]
 
@@ -142,6 +143,23 @@ def test_bad_value_is_400_keyed_by_parameter(client, collection, param, value, m
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"
     assert response.json() == {param: [message]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/deals/", "/api/v1/deals/some-deal/", "/api/v1/", "/api/schema/"])
+def test_query_string_over_the_limit_is_400_keyed_by_query(client, path, settings, django_assert_num_queries):
+    """A query string longer than REEXAPI_MAX_QUERY_STRING (4096 bytes, below the server's 8190-byte request line)
+    is a JSON 400 before anything parses it; one at the limit is read as usual."""
+    limit = settings.REEXAPI_MAX_QUERY_STRING
+    at_limit = "q=" + "a" * (limit - 2)
+    with django_assert_num_queries(0):
+        response = client.get(f"{path}?{at_limit}x")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "query": [f"Query string too long ({limit + 1} bytes); at most {limit} bytes are allowed."]
+    }
+    assert client.get(f"/api/v1/deals/?{at_limit}").json() != response.json()  # at the limit: the usual checks
 
 
 @pytest.mark.django_db
@@ -191,10 +209,15 @@ def test_several_problems_are_reported_together(client):
 
 @pytest.mark.django_db
 def test_bad_input_touches_no_database(client, django_assert_num_queries):
-    """Parameter names, NUL bytes and lengths are checked before any query is made."""
+    """Parameter names, NUL bytes and lengths are checked before any query is made: the only query is the dataset
+    version row, which the cache middleware reads first and which no client input reaches."""
+    from deals.caching import dataset_version_get
+
+    dataset_version_get()  # the row exists (in a fresh test database, the first request creates it)
     for params in ({"foo": "1"}, {"q": "a\x00"}, {"q": "x" * 500}, {"page_size": "1000"}, {"ordering": "x"}):
-        with django_assert_num_queries(0):
+        with django_assert_num_queries(1) as queries:
             assert client.get("/api/v1/deals/", params).status_code == 400
+        assert "deals_datasetversion" in queries.captured_queries[0]["sql"]
 
 
 @pytest.mark.django_db

@@ -1,5 +1,8 @@
 """HTTP caching of the API (deals/caching.py, deals/signals.py): ETags, 304s, the response cache, invalidation.
 
+The dataset version is a database row (deals.models.DatasetVersion), so revalidation and cached hits cost exactly
+one query: reading it.
+
 Writes are wrapped in ``django_capture_on_commit_callbacks(execute=True)``: the test runs inside a transaction that
 never commits, so that is how a test sees what a committed write would trigger. Most tests use a tiny test-only
 view behind the middleware (``ROOT_URLCONF`` of this module) so that they count exactly what the middleware does;
@@ -10,7 +13,6 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.http import JsonResponse
 from django.test import RequestFactory, override_settings
@@ -18,11 +20,11 @@ from django.urls import path
 
 from deals import caching, models
 from deals.caching import (
-    DATASET_VERSION_KEY,
     RESPONSE_KEY_PREFIX,
     dataset_version_bump,
     dataset_version_get,
     negotiated_format_get,
+    response_cache,
     response_cache_key_get,
 )
 from tests.factories import CommodityFactory, CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory
@@ -92,17 +94,22 @@ def _body(response):
 
 @pytest.mark.django_db
 def test_version_is_created_once_and_is_stable():
-    assert cache.get(DATASET_VERSION_KEY) is None
+    assert not models.DatasetVersion.objects.exists()
     version = dataset_version_get()
     assert re.fullmatch(r"[0-9a-f]{32}", version)
     assert dataset_version_get() == version
+    assert list(models.DatasetVersion.objects.values_list("id", "token")) == [(1, version)]
 
 
 @pytest.mark.django_db
 def test_a_lost_version_is_replaced_by_a_new_random_one():
-    """After the cache is cleared (e.g. a restart), the version never comes back to an old value."""
+    """If the row is lost (e.g. a database rebuilt from a dump without it), the version never comes back to an old
+    value; clearing the caches (a restart) does not change it at all."""
     first = dataset_version_get()
-    cache.clear()
+    for alias_cache in caching.caches.all():
+        alias_cache.clear()
+    assert dataset_version_get() == first
+    models.DatasetVersion.objects.all().delete()
     assert dataset_version_get() != first
 
 
@@ -112,6 +119,14 @@ def test_bump_changes_the_version():
     after = dataset_version_bump()
     assert after != before
     assert dataset_version_get() == after
+    assert models.DatasetVersion.objects.get().token == after
+
+
+@pytest.mark.django_db
+def test_bump_creates_the_row_when_missing():
+    assert not models.DatasetVersion.objects.exists()
+    bumped = dataset_version_bump()
+    assert models.DatasetVersion.objects.get().token == bumped == dataset_version_get()
 
 
 # --- ETag, Cache-Control, 304 ---------------------------------------------------------------------------------------
@@ -133,10 +148,10 @@ def test_same_request_same_etag(client, test_urls, deal):
 
 
 @pytest.mark.django_db
-def test_if_none_match_gives_304_with_zero_queries_and_no_view_call(client, test_urls, deal, django_assert_num_queries):
+def test_if_none_match_gives_304_with_one_query_and_no_view_call(client, test_urls, deal, django_assert_num_queries):
     etag = client.get(TEST_URL)["ETag"]
     VIEW_CALLS.clear()
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the version row
         response = client.get(TEST_URL, headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response.content == b""
@@ -261,10 +276,10 @@ def test_write_methods_pass_through(client, test_urls, deal):
 
 
 @pytest.mark.django_db
-def test_cached_hit_serves_identical_bytes_with_zero_queries(client, test_urls, deal, django_assert_num_queries):
+def test_cached_hit_serves_identical_bytes_with_one_query(client, test_urls, deal, django_assert_num_queries):
     first = client.get(TEST_URL)
     VIEW_CALLS.clear()
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the version row
         second = client.get(TEST_URL)
     assert second.status_code == 200
     assert second.content == first.content
@@ -401,19 +416,17 @@ def test_write_is_not_visible_as_a_bump_before_commit(deal):
 
 @pytest.fixture
 def redis_cache(request):
-    """The default cache on the local Redis, under a key prefix of this test's own (removed afterwards)."""
+    """The response cache on the local Redis (db 13, this helper's own), under a key prefix of this test's own."""
     prefix = f"reexapi-test-{request.node.name}-{id(request)}"
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": prefix,
-        }
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/13",
+        "KEY_PREFIX": prefix,
     }
-    with override_settings(CACHES=caches):
+    with override_settings(CACHES={"default": redis, "responses": redis}):
         from django.core.cache import caches as cache_handler
 
-        backend = cache_handler["default"]
+        backend = cache_handler["responses"]
         assert "Redis" in type(backend).__name__
         yield backend
         client = backend._cache.get_client(write=True)
@@ -426,17 +439,18 @@ def test_redis_backend_serves_304_hits_and_invalidates(
     client, test_urls, committed, deal, redis_cache, django_assert_num_queries
 ):
     version = dataset_version_get()
-    assert redis_cache.get(DATASET_VERSION_KEY) == version
     first = client.get(TEST_URL)
     VIEW_CALLS.clear()
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(2):  # the version row, once per request
         assert client.get(TEST_URL, headers={"If-None-Match": first["ETag"]}).status_code == 304
         hit = client.get(TEST_URL)
     assert hit.content == first.content
     assert VIEW_CALLS == []
+    assert redis_cache.get(caching.LAST_VERSION_KEY) == version
+    stored = [k for k in redis_cache._cache.get_client().scan_iter(f"{redis_cache.key_prefix}:*") if b"response:" in k]
+    assert len(stored) == 1
     with committed():
         DealFactory(slug="beta")
-    assert redis_cache.get(DATASET_VERSION_KEY) != version
     fresh = client.get(TEST_URL, headers={"If-None-Match": first["ETag"]})
     assert fresh.status_code == 200
     assert [d["slug"] for d in _body(fresh)["deals"]] == ["alpha", "beta"]
@@ -449,23 +463,25 @@ DEALS_URL = "/api/v1/deals/"
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url",
+    "url, queries",
     [
-        "/api/v1/",
-        "/api/v1/deals/",
-        "/api/v1/deals/alpha/",
-        "/api/v1/companies/",
-        "/api/v1/facilities/",
-        "/api/v1/sources/",
-        "/api/v1/commodities/",
-        "/api/schema/",
+        ("/api/v1/", 2),  # the version row, once per request
+        ("/api/v1/deals/", 2),
+        ("/api/v1/deals/alpha/", 2),
+        ("/api/v1/companies/", 2),
+        ("/api/v1/facilities/", 2),
+        ("/api/v1/sources/", 2),
+        ("/api/v1/commodities/", 2),
+        ("/api/schema/", 0),  # depends on the code only: no version needed
+        ("/api/docs/", 0),
+        ("/api/redoc/", 0),
     ],
 )
-def test_every_api_endpoint_revalidates_with_zero_queries(client, deal, url, django_assert_num_queries):
+def test_every_api_endpoint_revalidates_with_one_query(client, deal, url, queries, django_assert_num_queries):
     first = client.get(url)
     assert first.status_code == 200
     assert ETAG_RE.match(first["ETag"])
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(queries):
         not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
         hit = client.get(url)
     assert not_modified.status_code == 304
@@ -475,11 +491,12 @@ def test_every_api_endpoint_revalidates_with_zero_queries(client, deal, url, dja
 @pytest.mark.django_db
 def test_deals_cached_hit_keeps_headers_and_bytes(client, deal, django_assert_num_queries):
     first = client.get(DEALS_URL, {"page_size": 1})
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         hit = client.get(DEALS_URL, {"page_size": 1})
     assert hit.content == first.content
-    replayed = {name: value for name, value in hit.items() if name not in ("Content-Length",)}
-    original = {name: value for name, value in first.items() if name not in ("Content-Length",)}
+    per_request = ("Content-Length", "X-Request-ID")
+    replayed = {name: value for name, value in hit.items() if name not in per_request}
+    original = {name: value for name, value in first.items() if name not in per_request}
     assert replayed == original
 
 
@@ -534,14 +551,14 @@ def _key(request) -> str:
 def test_accept_parameters_do_not_make_new_cache_entries(client, deal, monkeypatch):
     """Accept headers that choose the same renderer share one cached response and ETag; JSON and CSV differ."""
     stored: list[str] = []
-    real_set = caching.cache.set
+    real_set = response_cache().set
 
     def spy(key, *args, **kwargs):
         if key.startswith(RESPONSE_KEY_PREFIX):
             stored.append(key)
         return real_set(key, *args, **kwargs)
 
-    monkeypatch.setattr(caching.cache, "set", spy)
+    monkeypatch.setattr(response_cache(), "set", spy)
     first = client.get(DEALS_URL, headers={"Accept": "application/json"})
     for i in range(5):
         for accept in (f"application/json; x={i}", f"application/json; indent={i}", f"*/*; q=0.{i}", "*/*"):
@@ -573,28 +590,29 @@ def test_deals_bad_request_is_not_cached(client, deal):
     assert first.status_code == 400
     assert not first.has_header("ETag")
     request = RequestFactory().get(DEALS_URL, {"nonsense": "1"})
-    assert cache.get(RESPONSE_KEY_PREFIX + _key(request)) is None
+    assert response_cache().get(RESPONSE_KEY_PREFIX + _key(request)) is None
     ok = client.get(DEALS_URL)
     request = RequestFactory().get(DEALS_URL)
-    stored = cache.get(RESPONSE_KEY_PREFIX + _key(request))
+    stored = response_cache().get(RESPONSE_KEY_PREFIX + _key(request))
     assert stored["content"] == ok.content  # the same lookup does find a 200: the check above is not vacuous
 
 
 @pytest.mark.django_db
 def test_cache_outage_serves_uncached_and_writes_still_commit(client, test_urls, committed, deal, caplog):
-    """With the cache unreachable the API answers, without ETag, and a write is not turned into an error."""
+    """With the response cache unreachable the API answers uncached (ETags and 304s still work: the version is in
+    the database), and a write is not turned into an error."""
     unreachable = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        }
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
     }
-    with override_settings(CACHES=unreachable):
+    with override_settings(CACHES={"default": unreachable, "responses": unreachable}):
         response = client.get(TEST_URL)
         assert response.status_code == 200
-        assert not response.has_header("ETag")
+        assert ETAG_RE.match(response["ETag"])
         assert _body(response)["deals"][0]["slug"] == "alpha"
+        assert client.get(TEST_URL, headers={"If-None-Match": response["ETag"]}).status_code == 304
         with committed():
             DealFactory(slug="beta")
         assert [d["slug"] for d in _body(client.get(TEST_URL))["deals"]] == ["alpha", "beta"]
-    assert "API cache unavailable" in caplog.text
+        assert len(VIEW_CALLS) == 2
+    assert "API response cache unavailable" in caplog.text

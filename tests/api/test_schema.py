@@ -152,14 +152,14 @@ def test_schema_query_strings_do_not_fill_the_response_cache(client, settings, m
 
     settings.REEXAPI_RESPONSE_CACHE = True
     stored: list[str] = []
-    real_set = caching.cache.set
+    real_set = caching.response_cache().set
 
     def spy(key, *args, **kwargs):
         if key.startswith(caching.RESPONSE_KEY_PREFIX):
             stored.append(key)
         return real_set(key, *args, **kwargs)
 
-    monkeypatch.setattr(caching.cache, "set", spy)
+    monkeypatch.setattr(caching.response_cache(), "set", spy)
     for i in range(5):
         assert client.get("/api/schema/", {"foo": str(i), "version": str(i)}).status_code == 400
     assert stored == []
