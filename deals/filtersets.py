@@ -23,7 +23,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
 from deals.models import Commodity, Company, Deal, DealParty, Facility, Source, SupplyChainStage
-from deals.selectors import SEARCH_MAX_TERMS, records_search, search_terms
+from deals.selectors import SEARCH_MAX_TERMS, records_search
 
 DATE_HELP = "Format YYYY-MM-DD; inclusive."
 MULTI_HELP = "Several values: repeat the parameter or separate them with commas; any of them matches."
@@ -88,6 +88,9 @@ def country_filter(*, field_name: str, help_text: str, lookup_expr: str = "exact
     )
 
 
+UNKNOWN_SLUG_CODE = "unknown_slug"
+
+
 class SlugListField(ModelMultipleChoiceField):
     """Slugs of existing records; with ``list_allowed`` (small vocabularies) the error lists every valid slug."""
 
@@ -99,10 +102,15 @@ class SlugListField(ModelMultipleChoiceField):
         try:
             return super()._check_values(value)
         except ValidationError as error:
-            if not self.list_allowed or error.code != "invalid_choice":
+            if error.code != "invalid_choice":
                 raise
-            allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
-            raise ValidationError(f"{error.messages[0]} Allowed: {allowed}.", code="invalid_choice") from None
+            # A well-formed request naming a record that does not exist: the API answers 404, not 400
+            # (deals.api.query.StrictFilterBackend), because no schema can list the valid slugs.
+            message = error.messages[0]
+            if self.list_allowed:
+                allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
+                message = f"{message} Allowed: {allowed}."
+            raise ValidationError(message, code=UNKNOWN_SLUG_CODE) from None
 
 
 class SlugFilter(filters.ModelMultipleChoiceFilter):
@@ -135,18 +143,26 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(pk__in=matching)
 
 
+# A word of ``q`` (a run of letters and digits, as deals.selectors splits terms), and the whole of a valid ``q``:
+# 1 to SEARCH_MAX_TERMS words, with anything but NUL around them. The OpenAPI schema publishes the pattern.
+SEARCH_WORD_RE = re.compile(r"[^\W_]+")
+_SEPARATOR = r"(?:[^\w\x00]|_)"
+SEARCH_PATTERN = rf"^{_SEPARATOR}*(?:[^\W_]+{_SEPARATOR}+){{0,{SEARCH_MAX_TERMS - 1}}}[^\W_]+{_SEPARATOR}*$"
+
+
 class SearchField(forms.CharField):
-    """The ``q`` parameter: at least one letter or digit, at most ``SEARCH_MAX_TERMS`` terms."""
+    """The ``q`` parameter: at least one letter or digit, at most ``SEARCH_MAX_TERMS`` words."""
 
     def clean(self, value):
         value = super().clean(value)
         if value in (None, ""):
             return value
-        terms = search_terms(q=value)
-        if not terms:
+        # Words as written (repeats included), so that the limit is exactly the schema's pattern (SEARCH_PATTERN).
+        words = SEARCH_WORD_RE.findall(value)
+        if not words:
             raise forms.ValidationError("The search needs at least one letter or digit.")
-        if len(terms) > SEARCH_MAX_TERMS:
-            raise forms.ValidationError(f"At most {SEARCH_MAX_TERMS} search terms are allowed; {len(terms)} given.")
+        if len(words) > SEARCH_MAX_TERMS:
+            raise forms.ValidationError(f"At most {SEARCH_MAX_TERMS} search terms are allowed; {len(words)} given.")
         return value
 
 
@@ -176,7 +192,8 @@ class SearchFilter(filters.CharFilter):
 # Strict, ASCII-only shapes: Python's own parsers also accept "2025-1-1", "1e3", "1_000", " 100 " or full-width
 # digits, none of which is the documented format.
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_USD_RE = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
+USD_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
+_USD_RE = re.compile(USD_PATTERN[1:-1])
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."
 USD_MESSAGE = (
     "Enter a plain decimal number of US dollars: up to 16 digits, optionally a point and 1 or 2 decimals, "
