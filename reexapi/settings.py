@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the response cache, so cached hits and 304s count against the API rate limit (deals/api/throttling.py).
+    "deals.api.throttling.ApiRateLimitMiddleware",
     # Inside CorsMiddleware (so 304s and cached hits get CORS headers), before anything that could touch the
     # database: a 304 or a cached hit under /api/ returns from here without a query. See deals/caching.py.
     "deals.caching.ApiCacheMiddleware",
@@ -136,6 +138,17 @@ REST_FRAMEWORK = {
     # Decimals stay strings ("10000000.00"): exact, and what the schema documents.
     "COERCE_DECIMAL_TO_STRING": True,
 }
+
+# --- Abuse limits (issue 8 §3) -------------------------------------------------------------------------------
+# Requests per client IP under /api/, every answer counted (cached hits and 304s too); `off` disables.
+# 600/minute (10/s sustained, bursts allowed within the minute) is far above what an app paging through the
+# dataset needs, and stops a scraper sending unique query strings after 600 uncached requests.
+REEXAPI_API_RATE_LIMIT = env.str("REEXAPI_API_RATE_LIMIT", default="600/minute")
+# How many proxies of ours append to X-Forwarded-For in front of the app; 0 ignores the header (the default: a
+# client could forge it). Used by the API rate limit and the admin's login lockout (deals/client_ip.py).
+REEXAPI_TRUSTED_PROXIES = env.int("REEXAPI_TRUSTED_PROXIES", default=0)
+# DRF's own client-IP helper (BaseThrottle.get_ident), should anything use it, trusts the same number of proxies.
+REST_FRAMEWORK["NUM_PROXIES"] = REEXAPI_TRUSTED_PROXIES
 
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
@@ -229,10 +242,10 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-# A browser app may revalidate with If-None-Match itself, and read the ETag it got and the pagination links in Link
-# (neither is a CORS-safelisted response header).
+# A browser app may revalidate with If-None-Match itself, and read the ETag it got, the pagination links in Link and
+# the rate limit's headers (none is a CORS-safelisted response header).
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "content-type", "if-none-match", "user-agent", "x-requested-with"]
-CORS_EXPOSE_HEADERS = ["ETag", "Link"]
+CORS_EXPOSE_HEADERS = ["ETag", "Link", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
 
 # --- History (django-simple-history) -----------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = False
