@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "import_export",
+    "axes",
     "deals",
 ]
 
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reexapi.urls"
@@ -149,6 +152,24 @@ REEXAPI_API_RATE_LIMIT = env.str("REEXAPI_API_RATE_LIMIT", default="600/minute")
 REEXAPI_TRUSTED_PROXIES = env.int("REEXAPI_TRUSTED_PROXIES", default=0)
 # DRF's own client-IP helper (BaseThrottle.get_ident), should anything use it, trusts the same number of proxies.
 REST_FRAMEWORK["NUM_PROXIES"] = REEXAPI_TRUSTED_PROXIES
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one IP, that combination is locked out for AXES_COOLOFF_TIME hours (a 429 page, logged as a warning by the
+# "axes" logger); `manage.py axes_reset_username <name>` or `axes_reset_ip <ip>` unlocks early. A success resets
+# the count, so an editor who mistypes once or twice is never locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("REEXAPI_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("REEXAPI_LOGIN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "deals.client_ip.client_ip_get"
+AXES_HTTP_RESPONSE_CODE = 429
+# Log lines name the username and IP (an operator needs them to unlock, and the admin's "Access attempts" shows them
+# anyway); passwords are always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
