@@ -23,7 +23,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
 from deals.models import Commodity, Company, Deal, DealParty, Facility, Source, SupplyChainStage
-from deals.selectors import SEARCH_MAX_TERMS, records_search
+from deals.selectors import records_search, search_terms
 
 DATE_HELP = "Format YYYY-MM-DD; inclusive."
 MULTI_HELP = "Several values: repeat the parameter or separate them with commas; any of them matches."
@@ -143,33 +143,15 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(pk__in=matching)
 
 
-# A word of ``q`` (a run of letters and digits, as deals.selectors splits terms), and the whole of a valid ``q``:
-# 1 to SEARCH_MAX_TERMS words, with anything but NUL around them. The OpenAPI schema publishes the pattern.
-SEARCH_WORD_RE = re.compile(r"[^\W_]+")
-_SEPARATOR = r"(?:[^\w\x00]|_)"
-SEARCH_PATTERN = rf"^{_SEPARATOR}*(?:[^\W_]+{_SEPARATOR}+){{0,{SEARCH_MAX_TERMS - 1}}}[^\W_]+{_SEPARATOR}*$"
-
-
-class SearchField(forms.CharField):
-    """The ``q`` parameter: at least one letter or digit, at most ``SEARCH_MAX_TERMS`` words."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return value
-        # Words as written (repeats included), so that the limit is exactly the schema's pattern (SEARCH_PATTERN).
-        words = SEARCH_WORD_RE.findall(value)
-        if not words:
-            raise forms.ValidationError("The search needs at least one letter or digit.")
-        if len(words) > SEARCH_MAX_TERMS:
-            raise forms.ValidationError(f"At most {SEARCH_MAX_TERMS} search terms are allowed; {len(words)} given.")
-        return value
-
-
 class SearchFilter(filters.CharFilter):
-    """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`)."""
+    """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`).
 
-    field_class = SearchField
+    ``q`` is free text of at most 200 characters (checked with every parameter in deals.api.query), with no rule on
+    its words: an OpenAPI pattern is an ECMA-262 regular expression, whose ``\\w`` is ASCII-only, so "at least one
+    letter" or "at most N words" in the Unicode sense of deals.selectors cannot be published, and a rule the schema
+    does not state breaks the contract. A ``q`` without any letter or digit has no terms, so it is no filter, like
+    an empty one; the length limit bounds the number of terms (at most 100).
+    """
 
     def __init__(self, *, searched: str):
         super().__init__(
@@ -179,12 +161,13 @@ class SearchFilter(filters.CharFilter):
                 f"Full-text search over {searched}. Every term (a run of letters and digits) must equal, "
                 "case-insensitively, a whole word of one of those fields; no stemming, no prefixes. "
                 "On PostgreSQL the results are ordered by relevance unless `ordering` is given; on SQLite "
-                f"they keep the default order. At most {SEARCH_MAX_TERMS} terms."
+                "they keep the default order. A value without any letter or digit (e.g. `!`) has no terms and is "
+                "no filter, like an empty one."
             ),
         )
 
     def filter(self, qs, value):
-        if not value:
+        if not value or not search_terms(q=value):
             return qs
         return records_search(queryset=qs, q=value)
 

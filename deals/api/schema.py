@@ -287,7 +287,7 @@ def _slug_filter_names() -> set[str]:
 def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     """State on one query parameter the rules deals.api.query and deals.filtersets enforce."""
     from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
-    from deals.filtersets import SEARCH_PATTERN, USD_PATTERN
+    from deals.filtersets import USD_PATTERN
 
     name = parameter["name"]
     schema = parameter.setdefault("schema", {})
@@ -305,9 +305,7 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     if target.get("type") != "string" or "enum" in target or "format" in target:
         return
     target["maxLength"] = MAX_PARAM_LENGTH
-    if name == "q":
-        target["pattern"] = SEARCH_PATTERN
-    elif name in slug_filters:
+    if name in slug_filters:
         target["pattern"] = SLUG_PATTERN
     else:
         target.setdefault("pattern", NO_NUL_PATTERN)
@@ -320,8 +318,7 @@ def query_parameters_constrain(result, generator, request, public):
     - an empty filter value is no filter (``allowEmptyValue: true``); an empty ``ordering``, ``page``,
       ``page_size`` or ``format`` is a 400 (``allowEmptyValue: false``, ``ordering`` has ``minItems: 1``);
     - every free-text query value (no enum, not a date) is at most ``MAX_PARAM_LENGTH`` characters without NUL,
-      and so is each value of a multi-valued parameter; slugs match ``SLUG_PATTERN``; ``q`` holds 1 to
-      ``SEARCH_MAX_TERMS`` words (``SEARCH_PATTERN``);
+      and so is each value of a multi-valued parameter; slugs match ``SLUG_PATTERN``;
     - ``ordering`` names each item at most once (``uniqueItems``);
     - USD bounds are strings of the exact decimal shape the server accepts;
     - a list's 404 is also a slug filter naming no record;

@@ -203,8 +203,7 @@ def test_406_is_json_as_documented(client, path):
 
 def test_query_parameter_limits_are_documented(schema):
     from deals.api.query import MAX_PARAM_LENGTH
-    from deals.api.schema import SLUG_PATTERN
-    from deals.filtersets import SEARCH_PATTERN
+    from deals.api.schema import NO_NUL_PATTERN, SLUG_PATTERN
 
     deals = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
     assert deals["ordering"]["uniqueItems"] is True
@@ -212,7 +211,7 @@ def test_query_parameter_limits_are_documented(schema):
     usd = {"type": "string", "pattern": r"^[0-9]{1,16}(\.[0-9]{1,2})?$"}
     assert deals["value_usd_min"] == usd
     assert deals["value_usd_max"] == usd
-    assert deals["q"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": SEARCH_PATTERN}
+    assert deals["q"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": NO_NUL_PATTERN}
     assert deals["commodity"]["items"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": SLUG_PATTERN}
     sources = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/sources/"]["get"]["parameters"]}
     assert sources["publisher"]["maxLength"] == MAX_PARAM_LENGTH
