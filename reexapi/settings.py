@@ -206,10 +206,12 @@ summaries or descriptions, aliases, evidence quotes). No stemming, no prefix mat
 separates words, in the query and in the text alike: `U.S.` is the two terms `u` and `s`, `3.5` is `3` and `5`.
 On PostgreSQL this is full-text search (`simple` configuration, on the text with punctuation turned into spaces)
 ranked by relevance when no `ordering` is given; on SQLite the same matching is done with whole-word regular
-expressions and results keep the default order. Both databases give the same matches.
+expressions and results keep the default order. Both databases give the same matches. A `q` without any
+letter or digit has no terms and is no filter, like an empty one.
 
 **Ordering.** `ordering` takes comma-separated fields, `-` for descending; ties are always broken by slug and
-missing values sort last.
+missing values sort last. An item given twice is a 400; a field given again the other way is ignored (the first
+mention decides).
 
 **Pagination.** `page` (from 1) and `page_size` (default 25, maximum 100). A page past the end is a 404.
 Responses carry `count`, `next`, `previous`, `results` and an RFC 8288 `Link` header.
@@ -219,11 +221,17 @@ lists semicolon-joined, and spreadsheet formula injection neutralised (cells sta
 TAB or CR get a leading apostrophe; plain numbers excepted). Details and the index are JSON only
 (`?format=csv` there is a 400, `Accept: text/csv` a 406).
 
-**Errors.** A client's mistake is a 400 whose JSON body is keyed by the offending parameter, each with a list of
-messages saying what is wrong and what is allowed: invalid values, unknown choices or slugs, unknown
+**Errors.** Every error is JSON. A client's mistake is a 400 whose body is keyed by the offending parameter,
+each with a list of messages saying what is wrong and what is allowed: invalid values, unknown choices, unknown
 parameters (the message lists the valid ones), unknown ordering fields, parameters repeated that take one value,
-NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a JSON
-404 (`{"detail": ...}`).
+NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a 404
+(`{"detail": ...}`); a filter naming a slug of no record is a 404 keyed by the parameter, like a 400. Any method
+but GET, HEAD and OPTIONS is a 405 with `Allow`, whatever the query string (component `MethodNotAllowed`).
+406: the `Accept` header names no format served; 503: the database is unavailable (`Retry-After`).
+
+**Rate limits.** Each client IP may send a number of requests per window (default 600 per minute; every answer
+counts, cached ones too). Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+(seconds until the window ends); past the limit the answer is a 429 with `Retry-After`.
 """
 
 SPECTACULAR_SETTINGS = {
