@@ -7,7 +7,9 @@ strict query checks): a client hammering one cached URL, or sending nothing but 
 
 The limit is a fixed window that opens with the client's first request: at most N requests per window, counted
 with the cache's atomic ``incr`` (exact across workers and servers with Redis), so the ``RateLimit-*`` headers
-are exact too. A cache that fails lets the request through: rate limiting must never take the API down.
+are exact too. A cache that fails lets the request through: rate limiting must never take the API down. After a
+failure the limit is skipped for ``REEXAPI_CACHE_RETRY_AFTER`` seconds (10 by default), so a stalled Redis costs
+one request its timeout, not every request.
 
 Headers (draft-ietf-httpapi-ratelimit-headers, the three separate fields), on every API response:
 ``RateLimit-Limit`` (requests per window), ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from rest_framework.throttling import SimpleRateThrottle
@@ -30,6 +34,8 @@ from deals.client_ip import client_ip_get
 logger = logging.getLogger(__name__)
 
 RATE_DISABLED = ("", "off", "none")
+# Set on the cache backend object (so a new cache configuration starts closed): when to try the cache again.
+_SKIP_UNTIL_ATTRIBUTE = "_reexapi_throttle_skip_until"
 
 
 def rate_parse(rate: str) -> tuple[int, int] | None:
@@ -111,10 +117,15 @@ class ApiRateLimitMiddleware:
         throttle = ApiRateThrottle()
         if throttle.rate is None:
             return self.get_response(request)
+        backend = caches["default"]
+        if time.monotonic() < getattr(backend, _SKIP_UNTIL_ATTRIBUTE, 0.0):
+            return self.get_response(request)
         try:
             allowed = throttle.allow_request(request, None)
         except Exception:
-            logger.exception("API rate limit unavailable (cache error); request let through")
+            retry_after = getattr(settings, "REEXAPI_CACHE_RETRY_AFTER", 10)
+            setattr(backend, _SKIP_UNTIL_ATTRIBUTE, time.monotonic() + retry_after)
+            logger.exception("API rate limit unavailable (cache error): requests pass unlimited for %ss", retry_after)
             return self.get_response(request)
         if allowed:
             response = self.get_response(request)
