@@ -21,11 +21,13 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
-def client_ip_get(request: HttpRequest) -> str:
+def client_ip_get(request: HttpRequest) -> str | None:
     """The client's address: ``REMOTE_ADDR``, or the trusted hop of ``X-Forwarded-For`` (see the module docstring).
 
     A forwarded value that is not an IP address (a proxy misconfiguration, or a client's forgery passed through)
-    falls back to ``REMOTE_ADDR``, so no invented string becomes a rate-limit or lockout key.
+    falls back to ``REMOTE_ADDR``, so no invented string becomes a rate-limit or lockout key. ``None`` when there
+    is no valid address at all (a Unix socket, or ``force_login`` in tests): django-axes stores the value in an
+    IP address column, which PostgreSQL checks.
     """
     remote = request.META.get("REMOTE_ADDR", "") or ""
     hops = settings.REEXAPI_TRUSTED_PROXIES
@@ -36,4 +38,4 @@ def client_ip_get(request: HttpRequest) -> str:
             candidate = _valid_ip(addresses[-min(hops, len(addresses))])
             if candidate is not None:
                 return candidate
-    return _valid_ip(remote) or remote or "unknown"
+    return _valid_ip(remote)

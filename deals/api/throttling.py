@@ -75,7 +75,8 @@ class ApiRateThrottle(SimpleRateThrottle):
         self.reset = self.duration
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip_get(request)}
+        # Clients without a valid address (a Unix socket without a trusted proxy) share one budget.
+        return self.cache_format % {"scope": self.scope, "ident": client_ip_get(request) or "unknown"}
 
     def allow_request(self, request, view):
         if self.rate is None:

@@ -311,3 +311,13 @@ def test_two_thousand_requests_from_one_client_against_gunicorn(gunicorn_on_redi
             f"\n2,000 requests from one client in {elapsed:.2f} s ({2000 / elapsed:.0f} req/s, 8 connections, "
             f"2 gunicorn workers, Redis): {statuses[200]} x 200, {statuses[429]} x 429"
         )
+
+
+def test_client_ip_is_none_without_a_valid_address(rf, settings):
+    """django-axes stores the address in an IP column (checked by PostgreSQL): never an invented string."""
+    from deals.client_ip import client_ip_get
+
+    assert client_ip_get(rf.get("/", REMOTE_ADDR="")) is None
+    assert client_ip_get(rf.get("/", REMOTE_ADDR="2001:db8::1")) == "2001:db8::1"
+    settings.REEXAPI_TRUSTED_PROXIES = 1
+    assert client_ip_get(rf.get("/", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="junk")) is None
