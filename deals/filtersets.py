@@ -5,7 +5,7 @@ Conventions, documented in the OpenAPI schema through each filter's ``help_text`
 - Every choice, slug and country filter accepts **several values**, either repeated (``?status=signed&status=closed``)
   or comma-separated (``?status=signed,closed``); a record matches when it matches **any** of them.
 - Different filters combine with AND.
-- Related records are filtered by slug; an unknown slug or choice is a 400 naming the parameter and the problem.
+- Related records are filtered by slug; an unknown slug is a 404 and a bad choice a 400, each keyed by the parameter.
 - ``q`` is the full-text search described in :mod:`deals.selectors`.
 """
 
@@ -23,7 +23,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
 from deals.models import Commodity, Company, Deal, DealParty, Facility, PublicationStatus, Source, SupplyChainStage
-from deals.selectors import SEARCH_MAX_TERMS, records_search, search_terms, source_public
+from deals.selectors import records_search, search_terms, source_public
 
 # Filters name related records by slug; only published ones count, so a draft's slug is as unknown as a typo.
 _PUBLISHED = PublicationStatus.PUBLISHED
@@ -91,6 +91,9 @@ def country_filter(*, field_name: str, help_text: str, lookup_expr: str = "exact
     )
 
 
+UNKNOWN_SLUG_CODE = "unknown_slug"
+
+
 class SlugListField(ModelMultipleChoiceField):
     """Slugs of existing records; with ``list_allowed`` (small vocabularies) the error lists every valid slug."""
 
@@ -102,10 +105,15 @@ class SlugListField(ModelMultipleChoiceField):
         try:
             return super()._check_values(value)
         except ValidationError as error:
-            if not self.list_allowed or error.code != "invalid_choice":
+            if error.code != "invalid_choice":
                 raise
-            allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
-            raise ValidationError(f"{error.messages[0]} Allowed: {allowed}.", code="invalid_choice") from None
+            # A well-formed request naming a record that does not exist: the API answers 404, not 400
+            # (deals.api.query.StrictFilterBackend), because no schema can list the valid slugs.
+            message = error.messages[0]
+            if self.list_allowed:
+                allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
+                message = f"{message} Allowed: {allowed}."
+            raise ValidationError(message, code=UNKNOWN_SLUG_CODE) from None
 
 
 class SlugFilter(filters.ModelMultipleChoiceFilter):
@@ -138,25 +146,15 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(pk__in=matching)
 
 
-class SearchField(forms.CharField):
-    """The ``q`` parameter: at least one letter or digit, at most ``SEARCH_MAX_TERMS`` terms."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return value
-        terms = search_terms(q=value)
-        if not terms:
-            raise forms.ValidationError("The search needs at least one letter or digit.")
-        if len(terms) > SEARCH_MAX_TERMS:
-            raise forms.ValidationError(f"At most {SEARCH_MAX_TERMS} search terms are allowed; {len(terms)} given.")
-        return value
-
-
 class SearchFilter(filters.CharFilter):
-    """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`)."""
+    """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`).
 
-    field_class = SearchField
+    ``q`` is free text of at most 200 characters (checked with every parameter in deals.api.query), with no rule on
+    its words: an OpenAPI pattern is an ECMA-262 regular expression, whose ``\\w`` is ASCII-only, so "at least one
+    letter" or "at most N words" in the Unicode sense of deals.selectors cannot be published, and a rule the schema
+    does not state breaks the contract. A ``q`` without any letter or digit has no terms, so it is no filter, like
+    an empty one; the length limit bounds the number of terms (at most 100).
+    """
 
     def __init__(self, *, searched: str):
         super().__init__(
@@ -166,12 +164,13 @@ class SearchFilter(filters.CharFilter):
                 f"Full-text search over {searched}. Every term (a run of letters and digits) must equal, "
                 "case-insensitively, a whole word of one of those fields; no stemming, no prefixes. "
                 "On PostgreSQL the results are ordered by relevance unless `ordering` is given; on SQLite "
-                f"they keep the default order. At most {SEARCH_MAX_TERMS} terms."
+                "they keep the default order. A value without any letter or digit (e.g. `!`) has no terms and is "
+                "no filter, like an empty one."
             ),
         )
 
     def filter(self, qs, value):
-        if not value:
+        if not value or not search_terms(q=value):
             return qs
         return records_search(queryset=qs, q=value)
 
@@ -179,7 +178,8 @@ class SearchFilter(filters.CharFilter):
 # Strict, ASCII-only shapes: Python's own parsers also accept "2025-1-1", "1e3", "1_000", " 100 " or full-width
 # digits, none of which is the documented format.
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_USD_RE = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
+USD_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
+_USD_RE = re.compile(USD_PATTERN[1:-1])
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD, e.g. 2025-09-01."
 USD_MESSAGE = (
     "Enter a plain decimal number of US dollars: up to 16 digits, optionally a point and 1 or 2 decimals, "

@@ -57,8 +57,6 @@ _PUBLISHED = PublicationStatus.PUBLISHED
 # A search term is a run of letters and digits (Unicode); anything else separates terms. PostgreSQL gets the same
 # words because _words() turns every other run of characters into a space before its parser sees the text.
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
-# The most terms one query may AND together; more is almost certainly not a human query.
-SEARCH_MAX_TERMS = 10
 
 
 def search_terms(*, q: str) -> list[str]:
@@ -221,7 +219,7 @@ def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
     """Filter ``queryset`` to the records matching the search query ``q`` (see the module docstring).
 
     On PostgreSQL the result is ordered by rank (best first, ties by slug) and carries ``search_rank``.
-    The caller validates ``q`` first: it must contain at least one term and at most ``SEARCH_MAX_TERMS``.
+    The caller checks that ``q`` has at least one term; its length (at most 200 characters) bounds their number.
     """
     spec = _SEARCH_SPECS[queryset.model]
     terms = search_terms(q=q)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "import_export",
+    "axes",
     "deals",
 ]
 
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the response cache, so cached hits and 304s count against the API rate limit (deals/api/throttling.py).
+    "deals.api.throttling.ApiRateLimitMiddleware",
     # Inside CorsMiddleware (so 304s and cached hits get CORS headers), before anything that could touch the
     # database: a 304 or a cached hit under /api/ returns from here without a query. See deals/caching.py.
     "deals.caching.ApiCacheMiddleware",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reexapi.urls"
@@ -281,6 +286,35 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
+# --- Abuse limits (issue 8 §3) -------------------------------------------------------------------------------
+# Requests per client IP under /api/, every answer counted (cached hits and 304s too); `off` disables.
+# 600/minute (10/s sustained, bursts allowed within the minute) is far above what an app paging through the
+# dataset needs, and stops a scraper sending unique query strings after 600 uncached requests.
+REEXAPI_API_RATE_LIMIT = env.str("REEXAPI_API_RATE_LIMIT", default="600/minute")
+# How many proxies of ours append to X-Forwarded-For in front of the app; 0 ignores the header (the default: a
+# client could forge it). Used by the API rate limit and the admin's login lockout (deals/client_ip.py).
+REEXAPI_TRUSTED_PROXIES = env.int("REEXAPI_TRUSTED_PROXIES", default=0)
+# DRF's own client-IP helper (BaseThrottle.get_ident), should anything use it, trusts the same number of proxies.
+REST_FRAMEWORK["NUM_PROXIES"] = REEXAPI_TRUSTED_PROXIES
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one IP, that combination is locked out for AXES_COOLOFF_TIME hours (a 429 page, logged as a warning by the
+# "axes" logger); `manage.py axes_reset_username <name>` or `axes_reset_ip <ip>` unlocks early. A success resets
+# the count, so an editor who mistypes once or twice is never locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("REEXAPI_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("REEXAPI_LOGIN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "deals.client_ip.client_ip_get"
+AXES_HTTP_RESPONSE_CODE = 429
+# Log lines name the username and IP (an operator needs them to unlock, and the admin's "Access attempts" shows them
+# anyway); passwords are always masked.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
     "description": "A 400: each key is the offending query parameter, each value the list of problems with it, "
@@ -316,10 +350,12 @@ summaries or descriptions, aliases, evidence quotes). No stemming, no prefix mat
 separates words, in the query and in the text alike: `U.S.` is the two terms `u` and `s`, `3.5` is `3` and `5`.
 On PostgreSQL this is full-text search (`simple` configuration, on the text with punctuation turned into spaces)
 ranked by relevance when no `ordering` is given; on SQLite the same matching is done with whole-word regular
-expressions and results keep the default order. Both databases give the same matches.
+expressions and results keep the default order. Both databases give the same matches. A `q` without any
+letter or digit has no terms and is no filter, like an empty one.
 
 **Ordering.** `ordering` takes comma-separated fields, `-` for descending; ties are always broken by slug and
-missing values sort last.
+missing values sort last. An item given twice is a 400; a field given again the other way is ignored (the first
+mention decides).
 
 **Pagination.** `page` (from 1) and `page_size` (default 25, maximum 100). A page past the end is a 404.
 Responses carry `count`, `next`, `previous`, `results` and an RFC 8288 `Link` header.
@@ -329,11 +365,17 @@ lists semicolon-joined, and spreadsheet formula injection neutralised (cells sta
 TAB or CR get a leading apostrophe; plain numbers excepted). Details and the index are JSON only
 (`?format=csv` there is a 400, `Accept: text/csv` a 406).
 
-**Errors.** A client's mistake is a 400 whose JSON body is keyed by the offending parameter, each with a list of
-messages saying what is wrong and what is allowed: invalid values, unknown choices or slugs, unknown
+**Errors.** Every error is JSON. A client's mistake is a 400 whose body is keyed by the offending parameter,
+each with a list of messages saying what is wrong and what is allowed: invalid values, unknown choices, unknown
 parameters (the message lists the valid ones), unknown ordering fields, parameters repeated that take one value,
-NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a JSON
-404 (`{"detail": ...}`).
+NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a 404
+(`{"detail": ...}`); a filter naming a slug of no record is a 404 keyed by the parameter, like a 400. Any method
+but GET, HEAD and OPTIONS is a 405 with `Allow`, whatever the query string (component `MethodNotAllowed`).
+406: the `Accept` header names no format served; 503: the database is unavailable (`Retry-After`).
+
+**Rate limits.** Each client IP may send a number of requests per window (default 600 per minute; every answer
+counts, cached ones too). Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+(seconds until the window ends); past the limit the answer is a 429 with `Retry-After`.
 """
 
 SPECTACULAR_SETTINGS = {
@@ -373,10 +415,10 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-# A browser app may revalidate with If-None-Match itself, and read the ETag it got and the pagination links in Link
-# (neither is a CORS-safelisted response header).
+# A browser app may revalidate with If-None-Match itself, and read the ETag it got, the pagination links in Link and
+# the rate limit's headers (none is a CORS-safelisted response header).
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "content-type", "if-none-match", "user-agent", "x-requested-with"]
-CORS_EXPOSE_HEADERS = ["ETag", "Link"]
+CORS_EXPOSE_HEADERS = ["ETag", "Link", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
 
 # --- History (django-simple-history) -----------------------------------------------------------------------
 SIMPLE_HISTORY_REVERT_DISABLED = False

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from django.db.models import F
 from django_filters import rest_framework as filters
-from rest_framework.exceptions import ValidationError
+from django_filters import utils as filter_utils
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend
+
+from deals.filtersets import UNKNOWN_SLUG_CODE
 
 # The longest value any query parameter may have (the longest slug is 120 characters).
 MAX_PARAM_LENGTH = 200
@@ -53,28 +56,58 @@ def filterset_repeatable(filterset_class) -> set[str]:
     }
 
 
+class StrictFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, except that a request whose only problem is a slug naming no record is a 404.
+
+    The schema cannot list the valid slugs (they are data), so a well-formed unknown slug is "not found", like a
+    detail URL with an unknown slug; the body has the 400's shape, keyed by the parameter. Any other problem, alone
+    or together with unknown slugs, is a 400 listing them all.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            errors = filterset.form.errors.as_data()
+            codes = {error.code for field_errors in errors.values() for error in field_errors}
+            detail = filter_utils.translate_validation(filterset.errors).detail
+            if codes == {UNKNOWN_SLUG_CODE}:
+                raise NotFound(detail)
+            raise ValidationError(detail)
+        return filterset.qs
+
+
 class StrictOrderingFilter(BaseFilterBackend):
     """``ordering=field,-other``: fields from the view's ``ordering_fields`` (a mapping of public name to model
-    field), descending with ``-``. Ties are always broken by slug, and nulls sort last in both directions on
-    every database. Without the parameter the queryset keeps its order (the default, or search rank)."""
+    field), descending with ``-``; the same field named again in the other direction is ignored. Ties are always
+    broken by slug, and nulls sort last in both directions on every database. Without the parameter the queryset
+    keeps its order (the default, or search rank)."""
 
     def get_ordering(self, *, view, raw: str) -> list:
         fields: dict[str, str] = view.ordering_fields
         valid = ", ".join(f"{name}, -{name}" for name in fields)
         order: list = []
         seen: set[str] = set()
+        sorted_by: set[str] = set()
         for item in raw.split(","):
             item = item.strip()
             name = item[1:] if item.startswith("-") else item
             if name not in fields:
                 what = f"Unknown ordering field '{item}'" if item else "Empty ordering field"
                 raise ValidationError({ORDERING_PARAM: [f"{what}. Valid fields: {valid}."]})
-            if name in seen:
-                raise ValidationError({ORDERING_PARAM: [f"'{name}' is given more than once."]})
-            seen.add(name)
+            if item in seen:
+                raise ValidationError({ORDERING_PARAM: [f"'{item}' is given more than once."]})
+            seen.add(item)
+            if name in sorted_by:
+                # The same field the other way round: the rows are already sorted by it, so it changes nothing.
+                # Accepted (first mention wins) because OpenAPI 3.0 cannot state the rule; exact repeats are a
+                # 400, as the schema's uniqueItems says.
+                continue
+            sorted_by.add(name)
             expression = F(fields[name])
             order.append(expression.desc(nulls_last=True) if item.startswith("-") else expression.asc(nulls_last=True))
-        if "slug" not in seen:
+        if "slug" not in sorted_by:
             order.append("slug")
         return order
 

@@ -292,36 +292,121 @@ NOT_ACCEPTABLE_DESCRIPTION = (
     "The `Accept` header asks only for formats this endpoint does not serve (lists: JSON or CSV; details and "
     "the index: JSON)."
 )
-# Query parameters that are amounts of money: never negative (deals.filtersets.usd_filter).
-NON_NEGATIVE_PARAMETERS = {"value_usd_min", "value_usd_max"}
+_SECONDS = {"type": "integer", "minimum": 0}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"description": "Requests allowed per window to this client.", "schema": _SECONDS},
+    "RateLimit-Remaining": {"description": "Requests left in the current window.", "schema": _SECONDS},
+    "RateLimit-Reset": {"description": "Seconds until the current window ends.", "schema": _SECONDS},
+}
+RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}
+_ERROR_DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
+# Error responses every operation may give, beyond its own 400/404 (the lead adds 410 to details the same way:
+# status code → response object, in DETAIL_ERROR_RESPONSES).
+COMMON_ERROR_RESPONSES = {
+    "406": {"description": NOT_ACCEPTABLE_DESCRIPTION, "content": {"application/json": {"schema": _ERROR_DETAIL}}},
+    "429": {
+        "description": "Too many requests from this client: the rate limit (`RateLimit-*` headers, sent with every "
+        "response) is used up. Retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS},
+        "content": {"application/json": {"schema": _ERROR_DETAIL}},
+    },
+    "503": {
+        "description": "The database is unavailable or too slow. Retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": RETRY_AFTER_HEADER},
+        "content": {"application/json": {"schema": _ERROR_DETAIL}},
+    },
+}
+DETAIL_ERROR_RESPONSES: dict[str, dict] = {}
+METHOD_NOT_ALLOWED_RESPONSE = {
+    "description": "Any method but GET, HEAD and OPTIONS (the API is read-only), answered before the query string "
+    "is looked at; `Allow` lists the methods.",
+    "headers": {"Allow": {"description": "GET, HEAD, OPTIONS.", "schema": {"type": "string"}}},
+    "content": {"application/json": {"schema": _ERROR_DETAIL}},
+}
+LIST_NOT_FOUND_SCHEMA = {
+    "oneOf": [_ERROR_DETAIL, {"$ref": "#/components/schemas/ValidationError"}],
+    "description": '`{"detail": …}` for a page past the end; keyed by the parameter, like a 400, for slugs '
+    "naming no record.",
+}
+LIST_NOT_FOUND_DESCRIPTION = (
+    "The page number lies past the last page, or a slug filter (e.g. `commodity`) names no existing record; the "
+    "body then names the parameter and the unknown slug."
+)
+# Query parameters that are not filters: an empty value is a 400 (every filter treats empty as "no filter").
+NON_FILTER_PARAMETERS = {"ordering", "page", "page_size", "format"}
+# Amounts of money: the exact shape deals.filtersets.UsdAmountField accepts (no exponent, sign or separator).
+USD_PARAMETERS = {"value_usd_min", "value_usd_max"}
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _slug_filter_names() -> set[str]:
+    from deals.filtersets import (
+        CommodityFilterSet,
+        CompanyFilterSet,
+        DealFilterSet,
+        FacilityFilterSet,
+        SlugFilter,
+        SourceFilterSet,
+    )
+
+    filtersets = (DealFilterSet, CompanyFilterSet, FacilityFilterSet, SourceFilterSet, CommodityFilterSet)
+    return {name for fs in filtersets for name, f in fs.base_filters.items() if isinstance(f, SlugFilter)}
+
+
+def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
+    """State on one query parameter the rules deals.api.query and deals.filtersets enforce."""
+    from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
+    from deals.filtersets import USD_PATTERN
+
+    name = parameter["name"]
+    schema = parameter.setdefault("schema", {})
+    if name in NON_FILTER_PARAMETERS:
+        parameter["allowEmptyValue"] = False
+    else:
+        parameter["allowEmptyValue"] = True
+    if name == ORDERING_PARAM:
+        schema["uniqueItems"] = True
+        schema["minItems"] = 1
+    if name in USD_PARAMETERS:
+        parameter["schema"] = {"type": "string", "pattern": USD_PATTERN}
+        return
+    target = schema.get("items", {}) if schema.get("type") == "array" else schema
+    if target.get("type") != "string" or "enum" in target or "format" in target:
+        return
+    target["maxLength"] = MAX_PARAM_LENGTH
+    if name in slug_filters:
+        target["pattern"] = SLUG_PATTERN
+    else:
+        target.setdefault("pattern", NO_NUL_PATTERN)
 
 
 def query_parameters_constrain(result, generator, request, public):
-    """Postprocessing hook: state in the schema the limits deals.api.query and the filters enforce.
+    """Postprocessing hook: state in the schema the rules deals.api.query and the filters enforce, and the error
+    responses every operation shares.
 
-    - every free-text query value (no enum, not a date) is at most ``MAX_PARAM_LENGTH`` characters, and so is
-      each value of a multi-valued parameter;
-    - ``ordering`` names each field at most once (``uniqueItems``);
-    - USD bounds are at least 0;
-    - every operation may answer 406 when the Accept header names no format it serves.
+    - an empty filter value is no filter (``allowEmptyValue: true``); an empty ``ordering``, ``page``,
+      ``page_size`` or ``format`` is a 400 (``allowEmptyValue: false``, ``ordering`` has ``minItems: 1``);
+    - every free-text query value (no enum, not a date) is at most ``MAX_PARAM_LENGTH`` characters without NUL,
+      and so is each value of a multi-valued parameter; slugs match ``SLUG_PATTERN``;
+    - ``ordering`` names each item at most once (``uniqueItems``);
+    - USD bounds are strings of the exact decimal shape the server accepts;
+    - a list's 404 is also a slug filter naming no record;
+    - every operation may answer 406, 429 and 503 (``COMMON_ERROR_RESPONSES``), details also
+      ``DETAIL_ERROR_RESPONSES``; 405 is a shared component (there is no write operation to attach it to).
     """
-    from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
-
-    for methods in result.get("paths", {}).values():
+    slug_filters = _slug_filter_names()
+    for path, methods in result.get("paths", {}).items():
         for operation in methods.values():
             for parameter in operation.get("parameters", []):
-                if parameter.get("in") != "query":
-                    continue
-                schema = parameter.get("schema", {})
-                if parameter["name"] == ORDERING_PARAM:
-                    schema["uniqueItems"] = True
-                if parameter["name"] in NON_NEGATIVE_PARAMETERS:
-                    schema["minimum"] = 0
-                target = schema.get("items", {}) if schema.get("type") == "array" else schema
-                if target.get("type") == "string" and "enum" not in target and "format" not in target:
-                    target["maxLength"] = MAX_PARAM_LENGTH
-            operation.setdefault("responses", {})["406"] = {
-                "description": NOT_ACCEPTABLE_DESCRIPTION,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}},
-            }
+                if parameter.get("in") == "query":
+                    _parameter_constrain(parameter, slug_filters=slug_filters)
+            responses = operation.setdefault("responses", {})
+            if "404" in responses and "{" not in path:
+                responses["404"]["description"] = LIST_NOT_FOUND_DESCRIPTION
+                responses["404"]["content"] = {"application/json": {"schema": LIST_NOT_FOUND_SCHEMA}}
+            responses.update(COMMON_ERROR_RESPONSES)
+            if "{" in path:
+                responses.update(DETAIL_ERROR_RESPONSES)
+    result.setdefault("components", {}).setdefault("responses", {})["MethodNotAllowed"] = METHOD_NOT_ALLOWED_RESPONSE
     return result

@@ -494,10 +494,12 @@ def test_deals_cached_hit_keeps_headers_and_bytes(client, deal, django_assert_nu
     with django_assert_num_queries(1):
         hit = client.get(DEALS_URL, {"page_size": 1})
     assert hit.content == first.content
-    per_request = ("Content-Length", "X-Request-ID")
+    # The request id and the rate-limit headers belong to each request (set around the cache, never replayed).
+    per_request = ("Content-Length", "X-Request-ID", "RateLimit-Remaining", "RateLimit-Reset")
     replayed = {name: value for name, value in hit.items() if name not in per_request}
     original = {name: value for name, value in first.items() if name not in per_request}
     assert replayed == original
+    assert int(hit["RateLimit-Remaining"]) == int(first["RateLimit-Remaining"]) - 1
 
 
 @pytest.mark.django_db

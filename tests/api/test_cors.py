@@ -84,7 +84,8 @@ def test_admin_gets_no_cors_headers(client, cors_urls, url):
 
 @pytest.mark.django_db
 def test_pagination_link_header_is_exposed_to_scripts(client):
-    """Pagination links travel in ``Link``, which is not CORS-safelisted: a browser app reads it only if exposed."""
+    """Pagination links travel in ``Link``, rate limits in ``RateLimit-*`` and ``Retry-After``; none is
+    CORS-safelisted, so a browser app reads them only if exposed."""
     from tests.factories import DealFactory
 
     DealFactory.create_batch(2)
@@ -92,4 +93,4 @@ def test_pagination_link_header_is_exposed_to_scripts(client):
     assert response.status_code == 200
     assert response["Link"] == '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next"'
     exposed = [name.strip() for name in response["Access-Control-Expose-Headers"].split(",")]
-    assert exposed == ["ETag", "Link"]
+    assert exposed == ["ETag", "Link", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]

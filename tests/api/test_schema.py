@@ -57,9 +57,26 @@ def test_every_operation_has_a_description_an_example_and_error_bodies(schema):
             assert content.get("examples") or content.get("example"), (path, media_type)
         bad = operation["responses"]["400"]["content"]["application/json"]["schema"]
         assert bad == {"$ref": "#/components/schemas/ValidationError"}, path
-        if path != "/api/v1/":
+        if path.endswith("{slug}/"):
             missing = operation["responses"]["404"]["content"]["application/json"]["schema"]
             assert missing == {"$ref": "#/components/schemas/ErrorDetail"}, path
+        elif path != "/api/v1/":
+            # A page past the end ({"detail": …}) or an unknown slug in a filter (keyed like a 400).
+            missing = operation["responses"]["404"]["content"]["application/json"]["schema"]
+            assert missing["oneOf"] == [
+                {"$ref": "#/components/schemas/ErrorDetail"},
+                {"$ref": "#/components/schemas/ValidationError"},
+            ], path
+        for status in ("406", "429", "503"):
+            error = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ErrorDetail"}, (path, status)
+        assert set(operation["responses"]["429"]["headers"]) == {
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        }
+        assert set(operation["responses"]["503"]["headers"]) == {"Retry-After"}
 
 
 def test_lists_document_json_and_csv(schema):
@@ -186,13 +203,16 @@ def test_406_is_json_as_documented(client, path):
 
 def test_query_parameter_limits_are_documented(schema):
     from deals.api.query import MAX_PARAM_LENGTH
+    from deals.api.schema import NO_NUL_PATTERN, SLUG_PATTERN
 
     deals = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
     assert deals["ordering"]["uniqueItems"] is True
-    assert deals["value_usd_min"] == {"type": "number", "minimum": 0}
-    assert deals["value_usd_max"] == {"type": "number", "minimum": 0}
-    assert deals["q"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH}
-    assert deals["commodity"]["items"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH}
+    assert deals["ordering"]["minItems"] == 1
+    usd = {"type": "string", "pattern": r"^[0-9]{1,16}(\.[0-9]{1,2})?$"}
+    assert deals["value_usd_min"] == usd
+    assert deals["value_usd_max"] == usd
+    assert deals["q"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": NO_NUL_PATTERN}
+    assert deals["commodity"]["items"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": SLUG_PATTERN}
     sources = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/sources/"]["get"]["parameters"]}
     assert sources["publisher"]["maxLength"] == MAX_PARAM_LENGTH
     # Every free-text query parameter of every operation is bounded.
@@ -202,4 +222,15 @@ def test_query_parameter_limits_are_documented(schema):
                 continue
             value = parameter["schema"].get("items", parameter["schema"])
             if value.get("type") == "string" and "enum" not in value and "format" not in value:
-                assert value["maxLength"] == MAX_PARAM_LENGTH, (path, parameter["name"])
+                if parameter["name"] not in ("value_usd_min", "value_usd_max"):
+                    assert value["maxLength"] == MAX_PARAM_LENGTH, (path, parameter["name"])
+                assert value["pattern"], (path, parameter["name"])
+            # Empty means "no filter" for filters only: an empty ordering, page, page_size or format is a 400.
+            empty_is_no_filter = parameter["name"] not in ("ordering", "page", "page_size", "format")
+            assert parameter["allowEmptyValue"] is empty_is_no_filter, (path, parameter["name"])
+
+
+def test_405_is_a_documented_component(schema):
+    response = schema["components"]["responses"]["MethodNotAllowed"]
+    assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorDetail"}
+    assert "Allow" in response["headers"]

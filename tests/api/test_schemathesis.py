@@ -1,71 +1,112 @@
-"""Schemathesis over every operation of /api/schema/, in process (the WSGI app, no network).
+"""Schemathesis with every check against the live server, in positive and negative mode (issue 8 §4).
 
-- **Operations:** all of them, as the schema lists them (one pytest item each).
-- **Data:** the real dataset (``load_dataset``), so that detail pages and filters find records.
-- **Examples:** at most ``MAX_EXAMPLES`` generated cases per operation, plus the schema's own examples; Hypothesis
-  runs derandomised (a fixed seed derived from each test), so every run sends the same requests.
-- **Checks:** ``not_a_server_error``, ``response_schema_conformance`` and ``status_code_conformance``; a single
-  failing case fails the item.
+- **Server:** pytest-django's ``live_server`` (a real HTTP server in this process) on the test database, PostgreSQL
+  or SQLite, with the real dataset loaded and committed (a transactional test), so detail pages and filters find
+  records. The rate limit is off for the run: one client sends thousands of requests.
+- **Runner:** the ``st`` command line, exactly as an operator runs it: ``--checks all`` (server errors, status
+  codes, content types, headers, response schemas, positive data accepted, negative data rejected, unsupported
+  methods, Allow headers…), the ``examples``, ``coverage`` and ``fuzzing`` phases (``stateful`` needs OpenAPI links,
+  which a read-only API has none of), derandomised (``--generation-deterministic``) so every run sends the same
+  requests.
+- **Verdict:** the JSON report: every operation tested, every phase a success, no failure and no error.
 
-Fixture scope: ``api_dataset`` is function-scoped, so it is set up once per operation and shared by that
-operation's generated cases. That is deliberate and safe: the API is read-only (the schema has no write
-operation), so no case can change what the next one sees. It is requested with ``usefixtures`` rather than as an
-argument, which is why Hypothesis' function-scoped-fixture health check has nothing to object to.
+Each mode is its own test, so the report's case counts are per mode.
 """
 
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from reexapi.wsgi import application
-
-# Enough to cover every filter of the widest operation (deals: 18 parameters) a few times over; 10 operations with
-# parameters x 60 + the index's single case = 601 generated cases per run.
-MAX_EXAMPLES = 60
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
-
-schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+MAX_EXAMPLES = 25
+OPERATIONS = 11  # the index, and list + detail of five collections
+PHASES = ("examples", "coverage", "fuzzing")
 
 
-@pytest.fixture
-def api_dataset(db):
-    """The real dataset, loaded and verified by the loader, in this test's transaction."""
-    call_command("load_dataset", verbosity=0)
+def _stages_seed() -> None:
+    """What migration 0002 seeds (the supply-chain stages), idempotent."""
+    from django.apps import apps
+
+    importlib.import_module("deals.migrations.0002_seed_supply_chain_stages").seed(apps, None)
 
 
-@pytest.fixture
-def wsgi_keeps_test_connection():
-    """Calls go straight to the WSGI handler, whose request signals would close the database connection
-    (``close_old_connections`` closes a connection found inside a transaction, i.e. the test's): on PostgreSQL the
-    next query would fail. Django's own test client disconnects them the same way around each request."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+@pytest.fixture(scope="module", autouse=True)
+def stages_reseeded(django_db_blocker):
+    """A transactional test ends with a flush, which also removes what migrations seeded; later tests rely on it,
+    as on a freshly migrated database. Module scope, so this runs after the last test's flush. (serialized_rollback
+    would restore it too, but it skips the post-migrate content types and permissions after its flush, which breaks
+    later transactional tests.)"""
     yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with django_db_blocker.unblock():
+        _stages_seed()
 
 
-@pytest.mark.usefixtures("api_dataset", "wsgi_keeps_test_connection")
-@schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-def test_api_conforms_to_its_schema(case):
-    case.call_and_validate(checks=CHECKS)
+@pytest.fixture
+def live_api(live_server, transactional_db, settings):
+    """The live server's base URL, with the real dataset committed and the rate limit off."""
+    _stages_seed()  # the previous test's flush removed them
+    call_command("load_dataset", verbosity=0)
+    settings.REEXAPI_API_RATE_LIMIT = "off"
+    return live_server.url
 
 
-def test_schema_lists_every_endpoint():
-    """Guard against a vacuous run: the schema the test walks is the full API, not an empty or partial one."""
-    paths = {operation.path for operation in (result.ok() for result in schema.get_all_operations())}
-    expected = {"/api/v1/"}
-    for resource in ("deals", "companies", "facilities", "sources", "commodities"):
-        expected |= {f"/api/v1/{resource}/", f"/api/v1/{resource}/{{slug}}/"}
-    assert paths == expected
+def schemathesis_run(*, base_url: str, mode: str, report: Path) -> dict:
+    """Run ``st run`` against the live server and return its JSON report."""
+    st = Path(sys.executable).with_name("st")
+    command = [
+        str(st),
+        "run",
+        f"{base_url}/api/schema/?format=json",
+        "--checks",
+        "all",
+        "--mode",
+        mode,
+        "--phases",
+        ",".join(PHASES),
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--generation-deterministic",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "20",
+        "--no-color",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert report.exists(), completed.stdout + completed.stderr
+    result = json.loads(report.read_text(encoding="utf-8"))
+    result["_output"] = completed.stdout + completed.stderr
+    return result
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_schemathesis_finds_no_failure(live_api, mode, tmp_path, capsys):
+    report = schemathesis_run(base_url=live_api, mode=mode, report=tmp_path / "report.json")
+    output = report["_output"]
+    assert report["failures"] == [], output
+    assert report["errors"] == [], output
+    assert report["complete"] is True and report["exit_code"] == 0, output
+    assert report["operations"]["tested"] == OPERATIONS, output
+    assert report["operations"]["errored"] == 0, output
+    for phase in PHASES:
+        assert report["phases"][phase]["status"] == "success", (phase, output)
+    cases = report["test_cases"]
+    # Guard against a vacuous run: hundreds of requests, all of them checked.
+    assert cases["generated"] >= 300, output
+    assert cases["without_checks"] == 0 and cases["errored"] == 0, output
+    with capsys.disabled():
+        print(
+            f"\nschemathesis {mode}: {cases['generated']} cases, {cases['with_failures']} with failures, "
+            f"{len(report['failures'])} failures, {len(report['errors'])} errors, "
+            f"{report['running_time']:.0f} s"
+        )
