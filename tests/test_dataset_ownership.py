@@ -240,3 +240,21 @@ def test_a_record_left_alone_gets_no_version_and_no_new_updated_from_the_loaders
     assert deal.history.count() == versions
     assert deal.updated == updated
     assert deal.title == "GM's magnet offtake with Noveon"
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_is_an_editors_change_named_in_the_report_and_kept(dataset, editor):
+    from deals.services.publication import record_withdraw
+
+    load(dataset)
+    deal = models.Deal.objects.get(slug=GM_DEAL)
+    deal._history_user = editor
+    record_withdraw(record=deal, reason="Entered by mistake.")
+    out = load(dataset)
+    assert f"deal '{GM_DEAL}': changed (" in out and "publication_status" in out and "by alice" in out
+    deal.refresh_from_db()
+    assert deal.publication_status == models.PublicationStatus.WITHDRAWN
+    # --overwrite takes the fixture's lifecycle too: the record is published again.
+    load(dataset, "--overwrite", f"deal:{GM_DEAL}")
+    deal.refresh_from_db()
+    assert deal.publication_status == models.PublicationStatus.PUBLISHED and deal.withdrawn_reason == ""

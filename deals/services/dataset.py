@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from deals.history import history_deferred, history_discarded
 from deals.models import (
-    PUBLICATION_FIELDS,
     Commodity,
     Company,
     Deal,
@@ -135,9 +134,9 @@ def _record_upsert(
         obj = plan.model(slug=plan.slug, **values)
         changed = True
     else:
-        # The lifecycle of a stored record (published, withdrawn, merged) belongs to the editors: the fixture's
-        # publication_status applies when the loader creates the record, never over an editor's withdrawal or merge.
-        diffs = [n for n, v in values.items() if n not in PUBLICATION_FIELDS and _differs(obj, n, v)]
+        # An editor's withdrawal or merge is a change like any other: the snapshot check (fixture_decisions) keeps
+        # the record and names it, unless --overwrite takes the fixture's lifecycle too.
+        diffs = [n for n, v in values.items() if _differs(obj, n, v)]
         for n in diffs:
             setattr(obj, n, values[n])
         m2m_diffs = [

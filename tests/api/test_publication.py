@@ -92,11 +92,11 @@ def test_filters_treat_a_draft_slug_as_unknown_and_never_match_through_drafts(cl
     deal = DealFactory()
     DealPartyFactory(deal=deal, company=draft)
     response = client.get(reverse("api:deal-list"), {"company": draft.slug})
-    assert response.status_code == 400
+    assert response.status_code == 404  # as for a slug that does not exist (docs/api.md, "Errors")
     assert "company" in response.json() and draft.slug in str(response.json())
     assert _list(client, "deal", party_country="JP") == []
     facility_response = client.get(reverse("api:facility-list"), {"company": draft.slug})
-    assert facility_response.status_code == 400
+    assert facility_response.status_code == 404
 
 
 def test_search_finds_only_published_records(client):
@@ -118,7 +118,7 @@ def test_a_source_is_public_once_a_published_record_cites_it(client):
     body = _detail(client, "source", cited.slug).json()
     assert [d["slug"] for d in body["deals"]] == [published.slug]
     assert body["evidence_count"] == 1
-    assert client.get(reverse("api:deal-list"), {"source": uncited.slug}).status_code == 400
+    assert client.get(reverse("api:deal-list"), {"source": uncited.slug}).status_code == 404
     # Withdrawing the only published record that cites it takes the source out again.
     record_withdraw(record=published, reason="Duplicate entry.")
     dataset_version_bump()  # what the commit does; the test's transaction never commits

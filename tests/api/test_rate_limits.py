@@ -150,7 +150,8 @@ def test_the_admin_is_not_rate_limited_by_the_api_limit(client):
 @pytest.mark.usefixtures("limit_5")
 def test_a_dead_cache_lets_requests_through(client):
     """Nothing listens on port 1: every cache call fails. The limit gives way rather than take the API down."""
-    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    dead = {"default": backend, "responses": backend}
     with override_settings(CACHES=dead):
         for _ in range(7):
             response = client.get("/api/v1/")
@@ -249,18 +250,23 @@ def gunicorn_on_redis(tmp_path):
         "DJANGO_DEBUG": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-        # The index answers without a query; an empty SQLite file is enough.
+        # The index reads only the dataset version row: a migrated, empty SQLite file is enough.
         "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
     }
     for name in ("REEXAPI_API_RATE_LIMIT", "REEXAPI_TRUSTED_PROXIES"):
         env.pop(name, None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=base, env=env, check=True, capture_output=True
+    )
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    # The server logs one line per request: to a file, since an unread pipe fills up and blocks the workers.
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed after the server stops)
     process = subprocess.Popen(
         [str(gunicorn), "reexapi.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
         cwd=base,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -271,10 +277,12 @@ def gunicorn_on_redis(tmp_path):
             time.sleep(0.1)
     else:
         process.kill()
-        pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()}")
+        log.close()
+        pytest.fail(f"gunicorn did not start: {(tmp_path / 'gunicorn.log').read_text()}")
     yield port
     process.terminate()
     process.wait(timeout=30)
+    log.close()
     _redis_flush_db()
 
 
