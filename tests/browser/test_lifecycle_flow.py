@@ -388,12 +388,12 @@ def test_an_editor_adds_a_second_source_to_a_published_deal_and_the_edit_survive
     # 5. Stop the server, run the README's serve set-up again on the same database, and start the server again.
     report = _serve_setup(env)
     assert "Provenance OK" in report, report
-    # The loader names the edited deal as left alone, with who changed what. (The withdrawal is kept too, see
-    # below, though the report does not list it: the loader keeps publication state without comparing it.)
+    # The loader names the edited deal and the withdrawn one as left alone, with who changed what.
     kept = [line.strip() for line in report.splitlines() if line.strip().startswith("- deal '")]
-    assert [line.split(" at ")[0] for line in kept] == [
-        f"- deal '{DEAL}': changed (announced_date, announced_date_precision, deal_type, evidence) by edna"
-    ], report
+    assert {line.split(" at ")[0] for line in kept} == {
+        f"- deal '{DEAL}': changed (announced_date, announced_date_precision, deal_type, evidence) by edna",
+        f"- deal '{WITHDRAWN}': changed (publication_status, withdrawn_at, withdrawn_reason) by edna",
+    }, report
 
     with _server(env, log) as base:
         # 6. The change and all three quotes are still there, the old quote a claim of the old values.
