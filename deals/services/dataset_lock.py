@@ -15,7 +15,8 @@ class DatasetBusy(Exception):
 def dataset_lock_acquire(*, timeout: float) -> None:
     """Take the dataset lock for the rest of the current transaction, waiting up to ``timeout`` seconds.
 
-    PostgreSQL: a transaction-level advisory lock, released at commit or rollback; ``lock_timeout`` bounds the wait.
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback; ``lock_timeout`` bounds the wait
+    (and the server's ``statement_timeout`` is lifted for the load's transaction).
     SQLite serialises writers itself, but a second load that starts reading and only then writes can fail at its
     first write with "database is locked" (SQLite refuses to wait while a reader holds its snapshot). So the lock is
     a write as the transaction's very first statement, with ``busy_timeout`` set for the wait: the second load waits
@@ -27,6 +28,10 @@ def dataset_lock_acquire(*, timeout: float) -> None:
     try:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # The server's statement_timeout (REEXAPI_DB_STATEMENT_TIMEOUT_MS, 3 s) bounds web requests; a load
+                # is an operator's command whose wait is bounded by ``timeout`` instead, so it is lifted for this
+                # transaction (otherwise the lock wait itself would be cancelled after 3 s).
+                cursor.execute("SET LOCAL statement_timeout = 0")
                 cursor.execute(f"SET LOCAL lock_timeout = {millis}")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_KEY])
                 cursor.execute("SET LOCAL lock_timeout = 0")
