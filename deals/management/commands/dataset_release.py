@@ -1,4 +1,4 @@
-"""``manage.py dataset_release [--base-url URL]``: a thin wrapper over :func:`deals.services.releases.release_create`."""
+"""``manage.py dataset_release [--base-url URL]``: thin wrapper over :func:`deals.services.releases.release_create`."""
 
 from __future__ import annotations
 
