@@ -212,7 +212,9 @@ def table_rows(table: Table, *, released: dict[str, set[str]]) -> list[list[str]
     plain = [f for f in table.fields if f.name not in table.computed]
     if table.computed:
         objects = {obj.pk: obj for obj in queryset}
-    values = queryset.values("pk", *(_lookup(f) for f in plain))
+    values = list(queryset.values("pk", *(_lookup(f) for f in plain)))
+    if table.primary_key == ["slug"]:  # a self reference (a parent) points into this very table
+        released = {**released, table.name: {row["slug"] for row in values}}
     rows = []
     for row in values:
         cells = []
@@ -261,11 +263,11 @@ def _target_table(f: models.Field) -> str:
 
 
 def _field_type(f: models.Field) -> str:
-    if f.is_relation or _is_text(f) or isinstance(f, CountryField):
-        return "string"
     if _is_json(f):
         default = f.get_default() if isinstance(f, models.JSONField) else []
         return "object" if isinstance(default, dict) else "array"
+    if f.is_relation or _is_text(f) or isinstance(f, CountryField):
+        return "string"
     if isinstance(f, models.DateTimeField):
         return "datetime"
     if isinstance(f, models.DateField):
@@ -345,9 +347,11 @@ def tombstone_rows() -> list[list[str]]:
         )
         for slug, withdrawn_at, reason, merged_into, survivor_status in queryset:
             when = _cell(withdrawn_at, Deal._meta.get_field("withdrawn_at"))
-            # A survivor that is not published (a draft) is not named: drafts never appear in a release.
-            survivor = merged_into if survivor_status == _PUBLISHED else ""
-            rows.append([type_name, slug, when, reason, survivor])
+            # Merged into a record that is not published (a draft): the API answers 404 for it, not 301, and its
+            # reason names the draft; it is no tombstone, as drafts never appear in a release.
+            if merged_into is not None and survivor_status != _PUBLISHED:
+                continue
+            rows.append([type_name, slug, when, reason, merged_into or ""])
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 

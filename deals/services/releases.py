@@ -21,6 +21,7 @@ import datetime
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -193,6 +194,40 @@ def _version_next(*, created: datetime.datetime) -> tuple[int, str]:
     return number, f"{day}.{same_day + 1}"
 
 
+@dataclass
+class ReleaseData:
+    """The data files of a release (everything but the metadata, CHANGES.json and checksums)."""
+
+    tables: list[tuple[Table, bytes]]
+    tombstones: bytes
+    records: bytes
+    counts: dict[str, int]
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The data files by name, in release order: the CSVs, tombstones.csv, records.jsonl."""
+        files = {f"{table.name}.csv": content for table, content in self.tables}
+        return {**files, "tombstones.csv": self.tombstones, "records.jsonl": self.records}
+
+
+def release_data(*, base_url: str) -> ReleaseData:
+    """The current published dataset as a release's data files (read-only: nothing is written)."""
+    tables: list[tuple[Table, bytes]] = []
+    counts: dict[str, int] = {}
+    released: dict[str, set[str]] = {}
+    for table in release_tables():
+        rows = table_rows(table, released=released)
+        if table.primary_key == ["slug"]:
+            column = [f.name for f in table.fields].index("slug")
+            released[table.name] = {row[column] for row in rows}
+        tables.append((table, table_csv(table, rows)))
+        counts[table.name] = len(rows)
+    tombs = tombstone_rows()
+    counts["tombstones"] = len(tombs)
+    records = records_jsonl(released={name: sorted(slugs) for name, slugs in released.items()}, base_url=base_url)
+    return ReleaseData(tables, csv_bytes(list(TOMBSTONE_COLUMNS), tombs), records, counts)
+
+
 @transaction.atomic
 def release_create(*, base_url: str | None = None, lock_timeout: float = 30.0) -> DatasetRelease:
     """Make a release of the published dataset, or raise :class:`ReleaseRefused` when nothing changed since the
@@ -208,24 +243,9 @@ def release_create(*, base_url: str | None = None, lock_timeout: float = 30.0) -
     base_url = base_url or settings.REEXAPI_PUBLIC_URL
     created = timezone.now().replace(microsecond=0)
 
-    tables: list[tuple[Table, bytes]] = []
-    counts: dict[str, int] = {}
-    released: dict[str, set[str]] = {}
-    for table in release_tables():
-        rows = table_rows(table, released=released)
-        if table.primary_key == ["slug"]:
-            column = [f.name for f in table.fields].index("slug")
-            released[table.name] = {row[column] for row in rows}
-        tables.append((table, table_csv(table, rows)))
-        counts[table.name] = len(rows)
-    tombs = tombstone_rows()
-    counts["tombstones"] = len(tombs)
-    tombstones = csv_bytes(list(TOMBSTONE_COLUMNS), tombs)
-    ordered = {name: sorted(slugs) for name, slugs in released.items()}
-    records = records_jsonl(released=ordered, base_url=base_url)
-
-    data_files = [(f"{table.name}.csv", content) for table, content in tables]
-    data_files += [("tombstones.csv", tombstones), ("records.jsonl", records)]
+    data = release_data(base_url=base_url)
+    tables, tombstones, records, counts = data.tables, data.tombstones, data.records, data.counts
+    data_files = list(data.files.items())
     digest = _sha256("".join(f"{name} {_sha256(content)}\n" for name, content in data_files).encode())
     previous = DatasetRelease.objects.order_by("-number").first()
     if previous is not None and previous.dataset_sha256 == digest:
