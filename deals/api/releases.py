@@ -123,6 +123,28 @@ NAME_PARAMETER = OpenApiParameter(
 )
 RELEASE_NOT_FOUND = OpenApiResponse(ErrorDetailSerializer, description="No release has this version.")
 
+_BASE = "http://127.0.0.1:8000/api/v1/releases"
+_EXAMPLE_FILE = {
+    "name": "deals.csv",
+    "media_type": "text/csv",
+    "size": 4367,
+    "sha256": "ef8846cc796f9bb577c374b20ced6f808066be9b3725ae51d6c28a1945982ce0",
+    "url": f"{_BASE}/2026.12.02.1/deals.csv",
+}
+RELEASE_EXAMPLE = {
+    "version": "2026.12.02.1",
+    "number": 1,
+    "created": "2026-12-02T06:03:05Z",
+    "dataset_sha256": "3f0b6a0c1d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c",
+    "url": f"{_BASE}/2026.12.02.1/",
+    "license": DATASET_LICENSE,
+    "citation": "ReexAPI editors. ReexAPI: critical-mineral deals, with the verbatim quotes that back them. Release "
+    "2026.12.02.1, 2026-12-02. Licensed under Creative Commons Attribution 4.0 International (CC-BY-4.0), "
+    "https://creativecommons.org/licenses/by/4.0/.",
+    "counts": {"deals": 21, "companies": 26, "evidence": 62},
+    "files": [_EXAMPLE_FILE],
+}
+
 
 class ReleaseViewBase(StrictQueryMixin, APIView):
     """JSON only, strict query string (only ``format=json``), read-only."""
@@ -145,6 +167,16 @@ class ReleaseListView(ReleaseViewBase):
             200: OpenApiResponse(ReleaseListSerializer, description="The releases, newest first."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
+        examples=[
+            docs.example(
+                "Releases",
+                {
+                    "latest": {"version": "2026.12.02.1", "url": f"{_BASE}/2026.12.02.1/"},
+                    "count": 1,
+                    "results": [RELEASE_EXAMPLE],
+                },
+            )
+        ],
     )
     def get(self, request):
         releases = list(release_list())
@@ -166,6 +198,11 @@ class ReleaseIndexView(ReleaseViewBase):
             200: OpenApiResponse(ReleaseIndexSerializer, description="Every release, oldest first."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
+        examples=[
+            docs.example(
+                "The index", {"license": DATASET_LICENSE, "latest": "2026.12.02.1", "versions": [RELEASE_EXAMPLE]}
+            )
+        ],
     )
     def get(self, request):
         releases = list(release_list())
@@ -192,6 +229,7 @@ class ReleaseDetailView(ReleaseViewBase):
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): RELEASE_NOT_FOUND,
         },
+        examples=[docs.example("A release", RELEASE_EXAMPLE)],
     )
     def get(self, request, version: str):
         release = release_get(version=version)
@@ -245,6 +283,11 @@ class ReleaseLatestFileView(ReleaseLatestView):
 
 class ReleaseFileView(ReleaseViewBase):
     """A file's bytes, with a strong ETag (its SHA-256); ``If-None-Match`` answers 304 without reading the bytes."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file is sent whatever ``Accept`` says (curl, browsers and download managers differ); the JSON renderer
+        # negotiated here only renders errors.
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="releases_file",

@@ -228,16 +228,20 @@ def release_data(*, base_url: str) -> ReleaseData:
     return ReleaseData(tables, csv_bytes(list(TOMBSTONE_COLUMNS), tombs), records, counts)
 
 
-@transaction.atomic
 def release_create(*, base_url: str | None = None, lock_timeout: float = 30.0) -> DatasetRelease:
     """Make a release of the published dataset, or raise :class:`ReleaseRefused` when nothing changed since the
     previous release (nothing is written then).
 
-    Runs under the dataset lock (one load or release at a time) and, on PostgreSQL, in a REPEATABLE READ snapshot, so
-    every file describes the same state of the dataset even while editors keep saving.
+    Runs under the dataset lock (one load or release at a time) and, on PostgreSQL when it starts the transaction,
+    in a REPEATABLE READ snapshot, so every file describes the same state of the dataset while editors keep saving.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    return _release_create(base_url=base_url, lock_timeout=lock_timeout, snapshot=not connection.in_atomic_block)
+
+
+@transaction.atomic
+def _release_create(*, base_url: str | None, lock_timeout: float, snapshot: bool) -> DatasetRelease:
+    if snapshot and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # must be the transaction's first statement
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     dataset_lock_acquire(timeout=lock_timeout)
     base_url = base_url or settings.REEXAPI_PUBLIC_URL
