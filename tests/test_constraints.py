@@ -22,6 +22,7 @@ from simple_history.models import HistoricalChanges
 from deals.models import (
     Commodity,
     Company,
+    DatasetRelease,
     DatasetVersion,
     Deal,
     DealParty,
@@ -29,6 +30,7 @@ from deals.models import (
     Facility,
     FacilityCompany,
     FixtureState,
+    ReleaseFile,
     Source,
     SupplyChainStage,
 )
@@ -567,6 +569,59 @@ CASES["datasetversion_single_row"] = Case(
         lambda: _update(DatasetVersion.objects.create(id=1, token="c" * 32), id=0),
     ),
     mentions=_check("datasetversion_single_row"),
+)
+
+
+# --- DatasetRelease / ReleaseFile (deals/models/release.py) --------------------------------------------------------
+def _release(number: int, version: str | None = None) -> DatasetRelease:
+    return DatasetRelease.objects.create(
+        number=number,
+        version=version or f"2026.12.02.{number}",
+        created=datetime.datetime.now(datetime.UTC),
+        dataset_sha256="0" * 64,
+    )
+
+
+def _release_file(release: DatasetRelease, *, position: int = 0, name: str = "a.csv", size: int = 0) -> ReleaseFile:
+    return ReleaseFile.objects.create(
+        release=release, position=position, name=name, media_type="text/csv", size=size, sha256="0" * 64, content=b""
+    )
+
+
+CASES["DatasetRelease.number:unique"] = Case(
+    valid=lambda: (_release(1), _release(2)),
+    violations=(lambda: (_release(1), _release(1, "2026.12.03.1")),),
+    mentions=_field_unique("deals_datasetrelease", "number"),
+)
+CASES["DatasetRelease.version:unique"] = Case(
+    valid=lambda: (_release(1, "2026.12.02.1"), _release(2, "2026.12.02.2")),
+    violations=(lambda: (_release(1, "2026.12.02.1"), _release(2, "2026.12.02.1")),),
+    mentions=_field_unique("deals_datasetrelease", "version"),
+)
+CASES["DatasetRelease.number:nonnegative"] = Case(
+    valid=lambda: _release(0),
+    violations=(lambda: _release(-1, "2026.12.02.9"),),
+    mentions=_nonnegative("deals_datasetrelease", "number"),
+)
+CASES["releasefile_name_unique"] = Case(
+    valid=lambda: (_release_file(_release(1)), _release_file(_release(2))),
+    violations=(lambda: (_release_file(r := _release(1)), _release_file(r, position=1)),),
+    mentions=_unique("releasefile_name_unique", "deals_releasefile", "name"),
+)
+CASES["releasefile_position_unique"] = Case(
+    valid=lambda: (_release_file(r := _release(1)), _release_file(r, position=1, name="b.csv")),
+    violations=(lambda: (_release_file(r := _release(1)), _release_file(r, name="b.csv")),),
+    mentions=_unique("releasefile_position_unique", "deals_releasefile", "position"),
+)
+CASES["ReleaseFile.position:nonnegative"] = Case(
+    valid=lambda: _release_file(_release(1), position=0),
+    violations=(lambda: _release_file(_release(1), position=-1),),
+    mentions=_nonnegative("deals_releasefile", "position"),
+)
+CASES["ReleaseFile.size:nonnegative"] = Case(
+    valid=lambda: _release_file(_release(1), size=0),
+    violations=(lambda: _release_file(_release(1), size=-1),),
+    mentions=_nonnegative("deals_releasefile", "size"),
 )
 
 
