@@ -45,6 +45,8 @@ EDITOR_PERMISSIONS: dict[type, tuple[str, ...]] = {
     models.FacilityCompany: ("add", "change", "delete", "view"),
     models.Evidence: ("add", "change", "delete", "view"),
     models.SupplyChainStage: ("view",),
+    # Releases are made by manage.py dataset_release and never change: editors (like everyone) only look at them.
+    models.DatasetRelease: ("view",),
 }
 
 

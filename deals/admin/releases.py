@@ -29,6 +29,10 @@ class ReleaseFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request, obj=None):
+        # Files are part of their release: whoever may view the release sees its files.
+        return request.user.has_perm("deals.view_datasetrelease")
+
     def get_queryset(self, request):
         return super().get_queryset(request).defer("content")
 

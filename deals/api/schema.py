@@ -277,6 +277,7 @@ INDEX_EXAMPLE = {
     "facilities": "http://127.0.0.1:8000/api/v1/facilities/",
     "sources": "http://127.0.0.1:8000/api/v1/sources/",
     "commodities": "http://127.0.0.1:8000/api/v1/commodities/",
+    "releases": "http://127.0.0.1:8000/api/v1/releases/",
     "schema": "http://127.0.0.1:8000/api/schema/",
     "docs": "http://127.0.0.1:8000/api/docs/",
     "redoc": "http://127.0.0.1:8000/api/redoc/",

@@ -735,6 +735,7 @@ class ApiIndexSerializer(serializers.Serializer):
     facilities = serializers.URLField(help_text="Facilities collection.")
     sources = serializers.URLField(help_text="Source documents collection.")
     commodities = serializers.URLField(help_text="Commodities collection.")
+    releases = serializers.URLField(help_text="Dataset releases (bulk downloads with checksums), newest first.")
     schema = serializers.URLField(help_text="OpenAPI 3 schema (YAML; add ?format=json for JSON).")
     docs = serializers.URLField(help_text="Swagger UI.")
     redoc = serializers.URLField(help_text="ReDoc.")

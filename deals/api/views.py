@@ -380,6 +380,7 @@ class ApiIndexView(StrictQueryMixin, APIView):
                 ("commodities", "commodity"),
             )
         }
+        links["releases"] = request.build_absolute_uri(reverse("api:release-list"))
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
             links[name] = request.build_absolute_uri(reverse(view_name))
         return Response(ApiIndexSerializer(links).data)

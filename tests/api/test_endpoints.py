@@ -502,6 +502,7 @@ def test_index_links_every_collection_and_the_docs(client, django_assert_num_que
     body = response.json()
     assert body["deals"] == "http://testserver/api/v1/deals/"
     assert body["docs"] == "http://testserver/api/docs/"
+    assert body["releases"] == "http://testserver/api/v1/releases/"
     for url in body.values():
         assert client.get(url).status_code == 200, url
 
