@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Outside the rate limit and the response cache: 429s, 304s and replayed responses get rel="license" too.
+    "deals.api.license_link.LicenseLinkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the response cache, so cached hits and 304s count against the API rate limit (deals/api/throttling.py).

@@ -280,6 +280,13 @@ INDEX_EXAMPLE = {
     "schema": "http://127.0.0.1:8000/api/schema/",
     "docs": "http://127.0.0.1:8000/api/docs/",
     "redoc": "http://127.0.0.1:8000/api/redoc/",
+    "license": {
+        "id": "CC-BY-4.0",
+        "name": "Creative Commons Attribution 4.0 International",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    },
+    "citation": "ReexAPI editors. ReexAPI: critical-mineral deals with verbatim provenance [Data set]. Creative "
+    "Commons Attribution 4.0 International (CC-BY-4.0). http://127.0.0.1:8000/",
 }
 
 

@@ -727,8 +727,16 @@ class CommodityCsvSerializer(serializers.ModelSerializer):
 # --- index and errors ----------------------------------------------------------------------------------------
 
 
+class LicenseSerializer(serializers.Serializer):
+    """A licence: its SPDX identifier, name and URL (deals/licensing.py)."""
+
+    id = serializers.CharField(help_text="SPDX licence identifier, e.g. CC-BY-4.0.")
+    name = serializers.CharField(help_text="The licence's full name.")
+    url = serializers.URLField(help_text="Where the licence's text is published.")
+
+
 class ApiIndexSerializer(serializers.Serializer):
-    """Links to every collection of the API and to its documentation."""
+    """Links to every collection of the API and to its documentation, the dataset's licence and how to cite it."""
 
     deals = serializers.URLField(help_text="Deals collection.")
     companies = serializers.URLField(help_text="Companies, governments and agencies collection.")
@@ -738,6 +746,13 @@ class ApiIndexSerializer(serializers.Serializer):
     schema = serializers.URLField(help_text="OpenAPI 3 schema (YAML; add ?format=json for JSON).")
     docs = serializers.URLField(help_text="Swagger UI.")
     redoc = serializers.URLField(help_text="ReDoc.")
+    license = LicenseSerializer(
+        help_text="The dataset's licence (records, evidence quotes, editors' text): CC BY 4.0. Source articles are "
+        "not covered; a source's full text is published only where it is licensed for redistribution."
+    )
+    citation = serializers.CharField(
+        help_text="How to cite the dataset (from CITATION.cff): authors, title, licence and the landing page's URL."
+    )
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -43,7 +43,9 @@ from deals.api.serializers import (
     SourceDetailSerializer,
     SourceSerializer,
 )
+from deals.citation import citation_text_get
 from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet, FacilityFilterSet, SourceFilterSet
+from deals.licensing import DATASET_LICENSE
 
 # Slugs are [-a-zA-Z0-9_]; anything else in the path is a JSON 404 from the URL resolver (see api_not_found),
 # so no odd byte (e.g. NUL) ever reaches a database lookup.
@@ -361,8 +363,8 @@ class ApiIndexView(StrictQueryMixin, APIView):
         operation_id="api_index",
         summary="API index",
         tags=["index"],
-        description="Links to the collections and the documentation. The only query parameter accepted is "
-        "`format=json`.",
+        description="Links to the collections and the documentation, the dataset's licence and how to cite it. The "
+        "only query parameter accepted is `format=json`.",
         responses={
             200: OpenApiResponse(ApiIndexSerializer, description="Links to the collections and the docs."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
@@ -382,6 +384,8 @@ class ApiIndexView(StrictQueryMixin, APIView):
         }
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
             links[name] = request.build_absolute_uri(reverse(view_name))
+        links["license"] = DATASET_LICENSE
+        links["citation"] = citation_text_get(url=request.build_absolute_uri("/"))
         return Response(ApiIndexSerializer(links).data)
 
 
