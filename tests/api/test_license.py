@@ -100,10 +100,14 @@ def test_cached_hits_and_304s_carry_the_licence_once(client, django_assert_num_q
     with django_assert_num_queries(1):  # the version row: a replay from the response cache, no view
         replay = client.get("/api/v1/deals/", {"page_size": 1})
     assert replay.content == first.content
-    assert link_values(replay) == link_values(first) == [
-        '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next"',
-        LICENSE,
-    ]
+    assert (
+        link_values(replay)
+        == link_values(first)
+        == [
+            '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next"',
+            LICENSE,
+        ]
+    )
     with django_assert_num_queries(1):
         not_modified = client.get("/api/v1/deals/", {"page_size": 1}, headers={"If-None-Match": first["ETag"]})
     assert not_modified.status_code == 304
