@@ -250,12 +250,14 @@ SOURCE_EXAMPLE = {
     "kind": "news",
     "raw_sha256": "0" * 64,
     "text_sha256": "1" * 64,
+    "redistribution_licensed": False,
     "evidence_count": 3,
     "updated": "2025-10-01T12:00:00Z",
 }
 SOURCE_DETAIL_EXAMPLE = {
     **SOURCE_EXAMPLE,
-    "text": "… Example Magnets signed a $10 million offtake with Example Metals. …",
+    # Not licensed for redistribution: the text is null, the digests and the quotes' offsets are still published.
+    "text": None,
     "deals": [_brief("deals", DEAL_EXAMPLE["slug"], DEAL_EXAMPLE["title"], "title")],
     "companies": [_brief("companies", "example-magnets", "Example Magnets")],
     "facilities": [_brief("facilities", "example-magnets-plant", "Example Magnets plant")],

@@ -27,6 +27,7 @@ from deals.models import (
     SupplyChainStage,
 )
 from deals.selectors import source_records
+from deals.selectors.rights import source_text_public
 
 _SLUG_PLACEHOLDER = "__slug__"
 
@@ -493,6 +494,12 @@ class SourceSerializer(serializers.ModelSerializer):
         source="url", help_text="Where the document is published; null when unknown (never guessed)."
     )
     evidence_count = _count("Number of evidence quotes taken from this source.")
+    redistribution_licensed = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the publisher allows the full text to be redistributed: true, the detail's `text` is the "
+        "normalised text; false (the default), `text` is null. The digests and the quotes with their offsets are "
+        "published either way.",
+    )
 
     class Meta:
         model = Source
@@ -508,13 +515,32 @@ class SourceSerializer(serializers.ModelSerializer):
             "kind",
             "raw_sha256",
             "text_sha256",
+            "redistribution_licensed",
             "evidence_count",
             "updated",
         ]
 
 
+class PublicSourceTextField(serializers.CharField):
+    """The source's normalised text where it may be redistributed, else null (:mod:`deals.selectors.rights`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return source_text_public(source=value)
+
+
 class SourceDetailSerializer(SourceSerializer):
-    """A source with its normalised text and every record derived from it."""
+    """A source with its normalised text (null unless licensed for redistribution) and every record derived from it."""
+
+    text = PublicSourceTextField(
+        help_text="The normalised text (mojibake repaired, white space normalised) that the quotes' offsets index "
+        "into, where the publisher allows redistribution (`redistribution_licensed` is true); null otherwise. The "
+        "key is always present. Either way `text_sha256` is the SHA-256 of the UTF-8 text and every quote's "
+        "`start`/`end` are offsets into it: with your own copy of the document, `manage.py verify_source_text` "
+        "checks them (docs/provenance.md)."
+    )
 
     deals = serializers.SerializerMethodField(help_text="Deals this source's quotes support, by slug.")
     companies = serializers.SerializerMethodField(help_text="Companies this source's quotes support, by slug.")
