@@ -145,6 +145,9 @@ else:
 # is cheap: a client or proxy may reuse a response for a minute, then asks again and gets a 304 unless the dataset
 # changed.
 REEXAPI_API_CACHE_PREFIX = "/api/"
+# The public address of the site (scheme and host, no trailing slash): dataset releases are made by a command, not
+# a request, and build the records' absolute URLs (records.jsonl) and the package's homepage on it.
+REEXAPI_PUBLIC_URL = env.str("REEXAPI_PUBLIC_URL", default="http://127.0.0.1:8000")
 # Paths under /api/ whose answers depend on the code only, never on the dataset: keyed without the dataset version.
 REEXAPI_API_DATASET_INDEPENDENT_PATHS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 REEXAPI_API_CACHE_MAX_AGE = env.int("REEXAPI_API_CACHE_MAX_AGE", default=60)

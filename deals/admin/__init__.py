@@ -11,4 +11,4 @@ One module per area: :mod:`deals.admin.base` (shared widgets and mixins), :mod:`
 module per record type. Importing the package registers every admin.
 """
 
-from deals.admin import companies, deals, evidence, facilities, sources, vocabulary  # noqa: F401  (registers)
+from deals.admin import companies, deals, evidence, facilities, releases, sources, vocabulary  # noqa: F401  (registers)

@@ -29,6 +29,7 @@ from deals.models.evidence import Evidence, evidence_field_names, evidence_field
 from deals.models.facility import Facility, FacilityCompany
 from deals.models.fixture_state import FixtureState
 from deals.models.publication import PUBLICATION_FIELDS, PublicationStatus, PublishableModel
+from deals.models.release import DatasetRelease, ReleaseFile
 from deals.models.source import Source
 from deals.models.vocabulary import Commodity, SupplyChainStage
 
@@ -37,6 +38,7 @@ __all__ = [
     "SHA256_VALIDATOR",
     "Commodity",
     "Company",
+    "DatasetRelease",
     "DatasetVersion",
     "DatePrecision",
     "Deal",
@@ -48,6 +50,7 @@ __all__ = [
     "PUBLICATION_FIELDS",
     "PublicationStatus",
     "PublishableModel",
+    "ReleaseFile",
     "SlugModel",
     "Source",
     "SupplyChainStage",
