@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from deals.api import views
+from deals.api import stats, views
 
 app_name = "api"
 
@@ -14,4 +14,9 @@ router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("commodities", views.CommodityViewSet, basename="commodity")
 
-urlpatterns = [path("", views.ApiIndexView.as_view(), name="index"), *router.urls]
+urlpatterns = [
+    path("", views.ApiIndexView.as_view(), name="index"),
+    *router.urls,
+    path("stats/deals/", stats.DealStatsView.as_view(), name="stats-deals"),
+    path("stats/facilities/", stats.FacilityStatsView.as_view(), name="stats-facilities"),
+]

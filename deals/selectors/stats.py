@@ -18,11 +18,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, ExtractYear, Round
 from django_countries import countries
 
 from deals.models import Commodity, Company, Deal, DealParty, Facility, PublicationStatus, SupplyChainStage
+from deals.selectors.records import PARTY_KIND_INCLUDES
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 CENT = Decimal("0.01")
@@ -123,11 +124,20 @@ def _deal_pairs(*, queryset: QuerySet[Deal], group_by: str) -> tuple[str, tuple,
         )
     elif group_by in ("party_kind", "party_country"):
         column = "company__kind" if group_by == "party_kind" else "company__country"
-        links = DealParty.objects.filter(deal_id__in=ids, company__publication_status=_PUBLISHED)
+        # No ordering: DealParty's default one would add its columns to the DISTINCT below.
+        links = DealParty.objects.filter(deal_id__in=ids, company__publication_status=_PUBLISHED).order_by()
         if group_by == "party_country":
             links = links.exclude(company__country="")
         # A deal with two parties of the same kind (or country) is one pair.
         pairs = links.values(g_record=F("deal_id"), g_key=F(column), g_amount=F("deal__amount_usd")).distinct()
+        if group_by == "party_kind":
+            # Like the party_kind filter, the "government" group also holds the deals of departments and agencies
+            # (PARTY_KIND_INCLUDES); UNION drops the pairs that are already there.
+            for kind, included in PARTY_KIND_INCLUDES.items():
+                extra = links.filter(company__kind__in=included).values(
+                    g_record=F("deal_id"), g_key=Value(str(kind)), g_amount=F("deal__amount_usd")
+                )
+                pairs = pairs.union(extra)
     elif group_by == "announced_year":
         pairs = deals.filter(announced_date__isnull=False).values(
             g_record=F("pk"), g_key=ExtractYear("announced_date"), g_amount=F("amount_usd")
