@@ -371,6 +371,12 @@ class CompanySerializer(serializers.ModelSerializer):
     website = OptionalUrlField(help_text="Official website; null unless a source states it.")
     deal_count = _count("Number of deals the company is a party to.")
     facility_count = _count("Number of facility roles the company holds.")
+    facilities = CompanyFacilityRoleSerializer(
+        source="facility_links",
+        many=True,
+        read_only=True,
+        help_text="Published facilities the company is involved in, one entry per role, ordered by facility slug.",
+    )
     evidence_count = _count("Number of evidence quotes supporting the company record.")
     provenance = ProvenanceSerializer(
         source="evidence", many=True, read_only=True, help_text="The quotes that support the company record."
@@ -391,6 +397,7 @@ class CompanySerializer(serializers.ModelSerializer):
             "website",
             "deal_count",
             "facility_count",
+            "facilities",
             "evidence_count",
             "provenance",
             "updated",
@@ -409,12 +416,9 @@ class CompanyDetailSerializer(_FieldProvenanceMixin, CompanySerializer):
     deals = CompanyDealRoleSerializer(
         source="deal_links", many=True, read_only=True, help_text="Deals the company is party to, with its role."
     )
-    facilities = CompanyFacilityRoleSerializer(
-        source="facility_links", many=True, read_only=True, help_text="Facilities the company is involved in."
-    )
 
     class Meta(CompanySerializer.Meta):
-        fields = [*CompanySerializer.Meta.fields, "deals", "facilities", "field_provenance"]
+        fields = [*CompanySerializer.Meta.fields, "deals", "field_provenance"]
 
 
 class FacilitySerializer(serializers.ModelSerializer):

@@ -75,9 +75,13 @@ class StrictQueryMixin:
 
     list_parameters = ("ordering", "page", "page_size", "format")
 
+    def query_filterset_class(self):
+        """The FilterSet whose filters this request accepts (lists only; a statistics view names its own)."""
+        return getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
+
     def allowed_query_params(self) -> set[str]:
         if getattr(self, "action", None) == "list":
-            filterset_class = getattr(self, "filterset_class", None)
+            filterset_class = self.query_filterset_class()
             filters = set(filterset_class.base_filters) if filterset_class else set()
             return filters | set(self.list_parameters)
         return {"format"}
@@ -88,11 +92,10 @@ class StrictQueryMixin:
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method)
-        filterset_class = getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
         query_params_check(
             params=query_params_get(request=request),
             allowed=self.allowed_query_params(),
-            repeatable=filterset_repeatable(filterset_class),
+            repeatable=filterset_repeatable(self.query_filterset_class()),
         )
         requested = request.query_params.get("format")
         formats = list(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
