@@ -56,6 +56,9 @@ def landing_summary() -> LandingSummary:
         counts=landing_counts(),
         release=release_latest(),
         value_by_commodity=[g for g in deal_stats(queryset=deals, group_by="commodity") if g["value_usd_sum"]],
-        deals_by_stage=deal_stats(queryset=deals, group_by="stage"),
+        # A count chart: most deals first (deal_stats orders by value), ties by name.
+        deals_by_stage=sorted(
+            deal_stats(queryset=deals, group_by="stage"), key=lambda g: (-g["deal_count"], g["label"])
+        ),
         dataset_changed=DatasetVersion.objects.filter(pk=1).values_list("changed", flat=True).first(),
     )
