@@ -135,7 +135,10 @@ def test_empty_dataset_has_no_charts_but_says_why(client):
     assert "<svg" not in html
 
 
-@pytest.mark.django_db
+# A real transaction: on PostgreSQL release_create sets its snapshot's isolation level, which must be the
+# transaction's first statement (inside the test's own transaction it would be a savepoint). serialized_rollback
+# restores the migrations' seed rows (the supply-chain stages) for the tests after this one.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_latest_release_with_download_links_and_jsonld_distribution(client, dataset, committed):
     with committed():
         release = release_create(base_url="http://testserver")
