@@ -144,7 +144,16 @@ def code_fingerprint_get() -> str:
     Every worker of one release computes the same value, so they still share ETags and cached responses.
     """
     base = Path(settings.BASE_DIR)
-    files = sorted([*(base / "deals").rglob("*.py"), *(base / "reexapi").rglob("*.py"), base / "pyproject.toml"])
+    # Templates render the landing page; CITATION.cff is the citation the index and the landing page show.
+    files = sorted(
+        [
+            *(base / "deals").rglob("*.py"),
+            *(base / "deals" / "templates").rglob("*.html"),
+            *(base / "reexapi").rglob("*.py"),
+            base / "pyproject.toml",
+            base / "CITATION.cff",
+        ]
+    )
     digest = hashlib.sha256()
     for path in files:
         if path.is_file():

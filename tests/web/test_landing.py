@@ -204,3 +204,26 @@ def test_uncached_page_query_count(client, dataset, django_assert_num_queries, s
     settings.REEXAPI_RESPONSE_CACHE = False
     with django_assert_num_queries(12):
         assert client.get("/").status_code == 200
+
+
+def test_the_cache_key_follows_the_template_and_the_citation(tmp_path, settings):
+    """The page's ETag and cached copy are keyed on the code: its template and CITATION.cff count as code."""
+    from deals import caching
+
+    for name in ("deals/web/landing.py", "deals/templates/deals/landing.html", "CITATION.cff", "pyproject.toml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"# {name}\n")
+    settings.BASE_DIR = tmp_path
+
+    def fingerprint():
+        caching.code_fingerprint_get.cache_clear()
+        return caching.code_fingerprint_get()
+
+    try:
+        first = fingerprint()
+        (tmp_path / "deals/templates/deals/landing.html").write_text("<p>changed</p>\n")
+        second = fingerprint()
+        (tmp_path / "CITATION.cff").write_text("title: changed\n")
+        assert len({first, second, fingerprint()}) == 3
+    finally:
+        caching.code_fingerprint_get.cache_clear()
