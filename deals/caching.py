@@ -144,7 +144,16 @@ def code_fingerprint_get() -> str:
     Every worker of one release computes the same value, so they still share ETags and cached responses.
     """
     base = Path(settings.BASE_DIR)
-    files = sorted([*(base / "deals").rglob("*.py"), *(base / "reexapi").rglob("*.py"), base / "pyproject.toml"])
+    # Templates render the landing page; CITATION.cff is the citation the index and the landing page show.
+    files = sorted(
+        [
+            *(base / "deals").rglob("*.py"),
+            *(base / "deals" / "templates").rglob("*.html"),
+            *(base / "reexapi").rglob("*.py"),
+            base / "pyproject.toml",
+            base / "CITATION.cff",
+        ]
+    )
     digest = hashlib.sha256()
     for path in files:
         if path.is_file():
@@ -279,7 +288,8 @@ def _cacheable(response: HttpResponseBase) -> bool:
 
 
 class ApiCacheMiddleware:
-    """ETag, 304 and rendered-response cache for GET and HEAD under ``/api/``.
+    """ETag, 304 and rendered-response cache for GET and HEAD under ``/api/`` and on ``REEXAPI_CACHED_PAGES`` (the
+    landing page).
 
     Sits after CommonMiddleware and inside CorsMiddleware, so 304s and cached hits still get CORS headers.
     Error responses (400, 404…) are neither cached nor given an ETag: they are cheap, and caching whatever a client
@@ -290,7 +300,10 @@ class ApiCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method not in ("GET", "HEAD") or not request.path.startswith(settings.REEXAPI_API_CACHE_PREFIX):
+        cached_path = request.path.startswith(settings.REEXAPI_API_CACHE_PREFIX) or (
+            request.path in settings.REEXAPI_CACHED_PAGES
+        )
+        if request.method not in ("GET", "HEAD") or not cached_path:
             return self.get_response(request)
 
         too_long = _query_string_too_long(request)

@@ -17,13 +17,24 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_countries import countries
 from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
-from deals.models import Commodity, Company, Deal, DealParty, Facility, PublicationStatus, Source, SupplyChainStage
+from deals.models import (
+    Commodity,
+    Company,
+    Deal,
+    DealParty,
+    Facility,
+    FacilityCompany,
+    PublicationStatus,
+    Source,
+    SupplyChainStage,
+)
 from deals.selectors import records_search, search_terms, source_public
+from deals.selectors.records import commodity_with_narrower, party_kinds_matching
 
 # Filters name related records by slug; only published ones count, so a draft's slug is as unknown as a typo.
 _PUBLISHED = PublicationStatus.PUBLISHED
@@ -146,6 +157,35 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return qs.filter(pk__in=matching)
 
 
+class CommodityFilter(SlugFilter):
+    """Commodities by slug, each with every narrower commodity below it in the tree (``rolled_up``), or only the
+    commodities named (``commodity_exact``)."""
+
+    def __init__(self, *, rolled_up: bool, records: str, **kwargs):
+        self.rolled_up = rolled_up
+        if rolled_up:
+            help_text = (
+                f"{records} this commodity (slug) or any narrower one below it in the commodity tree: "
+                "permanent-magnets also finds NdFeB magnets, rare-earth-elements finds dysprosium. "
+                "`commodity_exact` matches only the commodities named."
+            )
+        else:
+            help_text = f"{records} exactly this commodity (slug), without the narrower ones (see `commodity`)."
+        super().__init__(
+            field_name="commodities",
+            queryset=Commodity.objects.all(),
+            noun="commodity",
+            where="listed at /api/v1/commodities/",
+            help_text=help_text,
+            **kwargs,
+        )
+
+    def filter(self, qs, value):
+        if value and self.rolled_up:
+            value = commodity_with_narrower(commodities=value)
+        return super().filter(qs, value)
+
+
 class SearchFilter(filters.CharFilter):
     """Full-text search over the model's searched fields (see :func:`deals.selectors.records_search`).
 
@@ -220,6 +260,128 @@ class StrictDateFilter(filters.DateFilter):
     field_class = StrictDateField
 
 
+# A year or a month; a day is documented as an OpenAPI date (see deals.api.schema), which clients validate better.
+PERIOD_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2]))?$"
+_PERIOD_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+PERIOD_MESSAGE = "Enter a year (YYYY), a month (YYYY-MM) or a date (YYYY-MM-DD), e.g. 2027 or 2027-06."
+
+
+class PeriodBoundField(forms.Field):
+    """A year, a month or a day, as the first (``start``) or the last day of that period."""
+
+    def __init__(self, *args, end: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.end = end
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        match = _PERIOD_RE.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise forms.ValidationError(PERIOD_MESSAGE, code="invalid")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        try:
+            if day is not None:
+                return datetime.date(year, month, day)
+            if month is not None:
+                first = datetime.date(year, month, 1)
+                if not self.end:
+                    return first
+                following = datetime.date(year + month // 12, month % 12 + 1, 1)
+                return following - datetime.timedelta(days=1)
+            return datetime.date(year, 12, 31) if self.end else datetime.date(year, 1, 1)
+        except ValueError:
+            raise forms.ValidationError(PERIOD_MESSAGE, code="invalid") from None
+
+
+class PeriodBoundFilter(filters.Filter):
+    field_class = PeriodBoundField
+
+
+def period_filter(*, field_name: str, end: bool, help_text: str):
+    """A date bound given as a year, a month or a day: from its first day (``end=False``, ``>=``) or up to its
+    last day (``end=True``, ``<=``), so ``x_after=2027&x_before=2027`` is the year 2027."""
+    bound = "last" if end else "first"
+    return PeriodBoundFilter(
+        field_name=field_name,
+        lookup_expr="lte" if end else "gte",
+        end=end,
+        help_text=f"{help_text} A year (YYYY), a month (YYYY-MM) or a date (YYYY-MM-DD), read as its {bound} day; "
+        "inclusive.",
+    )
+
+
+# 9 digits stay below the 32-bit integer column's limit, where PostgreSQL's and SQLite's comparisons agree.
+WHOLE_PATTERN = r"^[0-9]{1,9}$"
+_WHOLE_RE = re.compile(WHOLE_PATTERN[1:-1])
+WHOLE_MESSAGE = "Enter a whole number of at most 9 digits, e.g. 500."
+QUANTITY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,3})?$"
+_QUANTITY_RE = re.compile(QUANTITY_PATTERN[1:-1])
+QUANTITY_MESSAGE = (
+    "Enter a plain decimal number: up to 13 digits, optionally a point and 1 to 3 decimals, e.g. 3000 or 1.5."
+)
+
+
+class PatternNumberField(forms.Field):
+    """A non-negative number written as plain ASCII digits matching ``pattern`` (no sign, exponent, spaces)."""
+
+    def __init__(self, *args, pattern: re.Pattern, message: str, convert, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pattern, self.message, self.convert = pattern, message, convert
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            raise forms.ValidationError(self.message, code="invalid")
+        return self.convert(value)
+
+
+class FreeValuesField(forms.MultipleChoiceField):
+    """Several free-text values (no fixed choices), read like every several-values filter."""
+
+    def valid_value(self, value):
+        return True
+
+
+class FreeValuesFilter(filters.MultipleChoiceFilter):
+    """Several free-text values, repeated or comma-separated; a record matches any of them."""
+
+    field_class = FreeValuesField
+
+    def __init__(self, **kwargs):
+        super().__init__(distinct=False, widget=MultiValueWidget(), **kwargs)
+
+
+class PatternNumberFilter(filters.Filter):
+    field_class = PatternNumberField
+
+
+def whole_filter(*, field_name: str, lookup_expr: str, help_text: str):
+    """A bound on a whole-number field (e.g. jobs)."""
+    return PatternNumberFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        pattern=_WHOLE_RE,
+        message=WHOLE_MESSAGE,
+        convert=int,
+        help_text=f"{help_text} A whole number (up to 9 digits); inclusive.",
+    )
+
+
+def quantity_filter(*, field_name: str, lookup_expr: str, help_text: str):
+    """A bound on a quantity with up to 3 decimals (e.g. capacity)."""
+    return PatternNumberFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        pattern=_QUANTITY_RE,
+        message=QUANTITY_MESSAGE,
+        convert=Decimal,
+        help_text=f"{help_text} A plain decimal number (up to 13 digits, optionally a point and 1 to 3 decimals); "
+        "inclusive.",
+    )
+
+
 class UsdAmountFilter(filters.NumberFilter):
     field_class = UsdAmountField
 
@@ -247,13 +409,8 @@ class DealFilterSet(filters.FilterSet):
     status = choice_filter(
         field_name="status", choices=Deal.Status.choices, noun="deal status", help_text="Commitment status."
     )
-    commodity = SlugFilter(
-        field_name="commodities",
-        queryset=Commodity.objects.all(),
-        noun="commodity",
-        where="listed at /api/v1/commodities/",
-        help_text="Deals concerning this commodity (slug).",
-    )
+    commodity = CommodityFilter(rolled_up=True, records="Deals concerning")
+    commodity_exact = CommodityFilter(rolled_up=False, records="Deals concerning")
     country = country_filter(field_name="countries", lookup_expr="contains", help_text="Deals concerning this country.")
     company = SlugFilter(
         field_name="party_links__company",
@@ -276,6 +433,15 @@ class DealFilterSet(filters.FilterSet):
         noun="party role",
         help_text="Deals with a party in this role; combined with `company`, that company in that role.",
         method="filter_party",
+    )
+    party_kind = choice_filter(
+        field_name="party_links__company__kind",
+        choices=Company.Kind.choices,
+        noun="party kind",
+        help_text="Deals with at least one party of this kind, whatever its role. `government` means any "
+        "government party: a national or regional government or a government department or agency (such as the "
+        "U.S. Department of Defense as a grantor); every other kind means itself.",
+        method="filter_party_kind",
     )
     stage = SlugFilter(
         field_name="stages",
@@ -313,6 +479,12 @@ class DealFilterSet(filters.FilterSet):
     def filter_party_country(self, queryset, name, value):
         # A subquery, not a join: a deal with several parties from these countries is still listed once.
         links = DealParty.objects.filter(company__country__in=value, company__publication_status=_PUBLISHED)
+        return queryset.filter(pk__in=links.values("deal_id"))
+
+    def filter_party_kind(self, queryset, name, value):
+        links = DealParty.objects.filter(
+            company__kind__in=party_kinds_matching(kinds=value), company__publication_status=_PUBLISHED
+        )
         return queryset.filter(pk__in=links.values("deal_id"))
 
     def filter_queryset(self, queryset):
@@ -358,25 +530,86 @@ class FacilityFilterSet(filters.FilterSet):
         help_text="Development status, as last reported.",
     )
     country = country_filter(field_name="country", help_text="Country of the facility.")
-    commodity = SlugFilter(
-        field_name="commodities",
-        queryset=Commodity.objects.all(),
-        noun="commodity",
-        where="listed at /api/v1/commodities/",
-        help_text="Facilities that mine, process or make this commodity (slug).",
-    )
+    commodity = CommodityFilter(rolled_up=True, records="Facilities that mine, process or make")
+    commodity_exact = CommodityFilter(rolled_up=False, records="Facilities that mine, process or make")
     company = SlugFilter(
         field_name="company_links__company",
         queryset=Company.objects.public(),
         noun="company",
         where="listed at /api/v1/companies/",
-        help_text="Facilities this company (slug) is involved in, in any role.",
+        help_text="Facilities this company (slug) is involved in, in any role unless `company_role` is given, in "
+        "which case the company must hold one of those roles.",
+        method="filter_company",
+    )
+    company_role = choice_filter(
+        field_name="company_links__role",
+        choices=FacilityCompany.Role.choices,
+        noun="company role",
+        help_text="Facilities with a company in this role; combined with `company`, that company in that role.",
+        method="filter_company",
+    )
+    planned_start_after = period_filter(
+        field_name="planned_start",
+        end=False,
+        help_text="Facilities planned to start production on or after this period (the stored planned_start is "
+        "the first day of the stated period: 'in 2027' is 2027-01-01).",
+    )
+    planned_start_before = period_filter(
+        field_name="planned_start",
+        end=True,
+        help_text="Facilities planned to start production on or before this period (compared with the stored "
+        "planned_start, the first day of the stated period).",
+    )
+    capacity_min = quantity_filter(
+        field_name="capacity_amount",
+        lookup_expr="gte",
+        help_text="Facilities with a stated capacity of at least this much, in the facility's own unit and "
+        "period: combine with `capacity_unit` so that tonnes are not compared with GWh.",
+    )
+    capacity_max = quantity_filter(
+        field_name="capacity_amount",
+        lookup_expr="lte",
+        help_text="Facilities with a stated capacity of at most this much, in the facility's own unit and period: "
+        "combine with `capacity_unit`.",
+    )
+    capacity_unit = FreeValuesFilter(
+        field_name="capacity_unit",
+        help_text=f"Facilities whose capacity is stated in this unit (case-insensitive), e.g. tonnes. {MULTI_HELP}",
+        method="filter_capacity_unit",
+    )
+    jobs_min = whole_filter(
+        field_name="jobs", lookup_expr="gte", help_text="Facilities with at least this many jobs stated."
+    )
+    jobs_max = whole_filter(
+        field_name="jobs", lookup_expr="lte", help_text="Facilities with at most this many jobs stated."
     )
     q = SearchFilter(searched="facility names and descriptions and the quotes of their evidence")
 
     class Meta:
         model = Facility
         fields: list[str] = []
+
+    def filter_company(self, queryset, name, value):
+        # Applied in filter_queryset so that company and company_role refer to the same link.
+        return queryset
+
+    def filter_capacity_unit(self, queryset, name, value):
+        matches = Q()
+        for unit in value:
+            matches |= Q(capacity_unit__iexact=unit)
+        return queryset.filter(matches)
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        companies, roles = data.get("company"), data.get("company_role")
+        if companies or roles:
+            links = FacilityCompany.objects.filter(company__publication_status=_PUBLISHED)
+            if companies:
+                links = links.filter(company__in=companies)
+            if roles:
+                links = links.filter(role__in=roles)
+            queryset = queryset.filter(pk__in=links.values("facility_id"))
+        return super().filter_queryset(queryset)
 
 
 class SourceFilterSet(filters.FilterSet):

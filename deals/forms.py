@@ -193,6 +193,7 @@ class SourceAdminForm(forms.ModelForm):
             "published_date_precision",
             "url",
             "original_filename",
+            "redistribution_licensed",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -213,6 +213,7 @@ class SourceResource(DatasetResource):
             "published_date_precision",
             "url",
             "original_filename",
+            "redistribution_licensed",
             "raw_sha256",
             "text_sha256",
             "text",

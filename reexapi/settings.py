@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Outside the rate limit and the response cache: 429s, 304s and replayed responses get rel="license" too.
+    "deals.api.license_link.LicenseLinkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the response cache, so cached hits and 304s count against the API rate limit (deals/api/throttling.py).
@@ -143,6 +145,9 @@ else:
 # is cheap: a client or proxy may reuse a response for a minute, then asks again and gets a 304 unless the dataset
 # changed.
 REEXAPI_API_CACHE_PREFIX = "/api/"
+# Pages outside /api/ that are, like the API, a function of the dataset version and the code only (no cookies, no
+# session): the landing page. They get the same ETags, 304s and response cache.
+REEXAPI_CACHED_PAGES = ("/",)
 # The public address of the site (scheme and host, no trailing slash): dataset releases are made by a command, not
 # a request, and build the records' absolute URLs (records.jsonl) and the package's homepage on it.
 REEXAPI_PUBLIC_URL = env.str("REEXAPI_PUBLIC_URL", default="http://127.0.0.1:8000")

@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin, the public API v1 and its OpenAPI schema and documentation."""
+"""Top-level URL configuration: the landing page, the admin, the public API v1 and its OpenAPI schema and docs."""
 
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from deals.api.views import SchemaView, api_fallback
+from deals.web.landing import landing
 
 
 def favicon(request):
@@ -15,6 +16,8 @@ def favicon(request):
 
 
 urlpatterns = [
+    # The landing page for people: the dataset, its licence and citation, the latest release, charts (deals/web/).
+    path("", landing, name="landing"),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include("deals.api.urls")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-PAGES = ["/api/v1/", "/api/v1/deals/", "/api/docs/", "/api/redoc/", "/api/schema/", "/admin/login/"]
+PAGES = ["/", "/api/v1/", "/api/v1/deals/", "/api/docs/", "/api/redoc/", "/api/schema/", "/admin/login/"]
 
 
 @pytest.mark.django_db

@@ -22,7 +22,7 @@ class SourceAdmin(DatasetAdmin):
     importable = False
     form = SourceAdminForm
     list_display = ["title", "slug", "kind", "publisher", "published_date", "evidence_count", "created"]
-    list_filter = ["kind", "published_date_precision", "publisher"]
+    list_filter = ["kind", "redistribution_licensed", "published_date_precision", "publisher"]
     search_fields = ["title", "slug", "publisher", "author", "url", "original_filename"]
     date_hierarchy = "published_date"
     prepopulated_fields = {"slug": ["title"]}
@@ -35,6 +35,7 @@ class SourceAdmin(DatasetAdmin):
         ("published_date", "published_date_precision"),
         "url",
         "original_filename",
+        "redistribution_licensed",
     ]
 
     counts = {

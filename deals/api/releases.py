@@ -20,7 +20,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
-from deals.api.serializers import ErrorDetailSerializer
+from deals.api.serializers import (
+    ErrorDetailSerializer,
+    LicenseSerializer,  # one "License" component, shared with the API index
+)
 from deals.api.views import StrictQueryMixin
 from deals.licensing import DATASET_LICENSE
 from deals.models import DatasetRelease, ReleaseFile
@@ -30,14 +33,6 @@ from deals.selectors.releases import release_file_get, release_get, release_late
 VERSION_REGEX = r"\d{4}\.\d{2}\.\d{2}\.\d+"
 FILE_NAME_REGEX = r"[-a-zA-Z0-9_]+(?:\.[a-z0-9]+)+"
 CHUNK_SIZE = 64 * 1024
-
-
-class LicenseSerializer(serializers.Serializer):
-    """A licence: SPDX id, name and URL."""
-
-    id = serializers.CharField(help_text="SPDX licence identifier, e.g. CC-BY-4.0.")
-    name = serializers.CharField(help_text="The licence's full name.")
-    url = serializers.URLField(help_text="Where the licence text is published.")
 
 
 class ReleaseFileSerializer(serializers.ModelSerializer):

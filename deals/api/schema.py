@@ -172,6 +172,7 @@ COMPANY_EXAMPLE = {
     "website": None,
     "deal_count": 1,
     "facility_count": 1,
+    "facilities": [{**_brief("facilities", "example-magnets-plant", "Example Magnets plant"), "role": "owner"}],
     "evidence_count": 1,
     "provenance": [{**PROVENANCE_EXAMPLE, "fields": ["name", "locality"]}],
     "updated": "2025-10-01T12:00:00Z",
@@ -181,7 +182,6 @@ COMPANY_DETAIL_EXAMPLE = {
     "deals": [
         {**_brief("deals", DEAL_EXAMPLE["slug"], DEAL_EXAMPLE["title"], "title"), "role": "buyer"},
     ],
-    "facilities": [{**_brief("facilities", "example-magnets-plant", "Example Magnets plant"), "role": "owner"}],
     "field_provenance": [
         {
             "field": "name",
@@ -250,12 +250,14 @@ SOURCE_EXAMPLE = {
     "kind": "news",
     "raw_sha256": "0" * 64,
     "text_sha256": "1" * 64,
+    "redistribution_licensed": False,
     "evidence_count": 3,
     "updated": "2025-10-01T12:00:00Z",
 }
 SOURCE_DETAIL_EXAMPLE = {
     **SOURCE_EXAMPLE,
-    "text": "… Example Magnets signed a $10 million offtake with Example Metals. …",
+    # Not licensed for redistribution: the text is null, the digests and the quotes' offsets are still published.
+    "text": None,
     "deals": [_brief("deals", DEAL_EXAMPLE["slug"], DEAL_EXAMPLE["title"], "title")],
     "companies": [_brief("companies", "example-magnets", "Example Magnets")],
     "facilities": [_brief("facilities", "example-magnets-plant", "Example Magnets plant")],
@@ -281,6 +283,13 @@ INDEX_EXAMPLE = {
     "schema": "http://127.0.0.1:8000/api/schema/",
     "docs": "http://127.0.0.1:8000/api/docs/",
     "redoc": "http://127.0.0.1:8000/api/redoc/",
+    "license": {
+        "id": "CC-BY-4.0",
+        "name": "Creative Commons Attribution 4.0 International",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    },
+    "citation": "ReexAPI editors. ReexAPI: critical-mineral deals with verbatim provenance [Data set]. Creative "
+    "Commons Attribution 4.0 International (CC-BY-4.0). http://127.0.0.1:8000/",
 }
 
 
@@ -334,9 +343,18 @@ LIST_NOT_FOUND_DESCRIPTION = (
     "body then names the parameter and the unknown slug."
 )
 # Query parameters that are not filters: an empty value is a 400 (every filter treats empty as "no filter").
-NON_FILTER_PARAMETERS = {"ordering", "page", "page_size", "format"}
+NON_FILTER_PARAMETERS = {"ordering", "page", "page_size", "format", "group_by"}
 # Amounts of money: the exact shape deals.filtersets.UsdAmountField accepts (no exponent, sign or separator).
 USD_PARAMETERS = {"value_usd_min", "value_usd_max"}
+# Facility bounds: periods (a year, month or day), quantities and whole numbers, as deals.filtersets reads them.
+PATTERN_PARAMETERS = {
+    "planned_start_after": "PERIOD_PATTERN",
+    "planned_start_before": "PERIOD_PATTERN",
+    "capacity_min": "QUANTITY_PATTERN",
+    "capacity_max": "QUANTITY_PATTERN",
+    "jobs_min": "WHOLE_PATTERN",
+    "jobs_max": "WHOLE_PATTERN",
+}
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
@@ -357,6 +375,7 @@ def _slug_filter_names() -> set[str]:
 
 def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     """State on one query parameter the rules deals.api.query and deals.filtersets enforce."""
+    from deals import filtersets
     from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
     from deals.filtersets import USD_PATTERN
 
@@ -371,6 +390,12 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
         schema["minItems"] = 1
     if name in USD_PARAMETERS:
         parameter["schema"] = {"type": "string", "pattern": USD_PATTERN}
+        return
+    if name in PATTERN_PARAMETERS:
+        pattern = getattr(filtersets, PATTERN_PARAMETERS[name])
+        parameter["schema"] = {"type": "string", "pattern": pattern}
+        if PATTERN_PARAMETERS[name] == "PERIOD_PATTERN":  # a year or a month, or a date
+            parameter["schema"] = {"oneOf": [parameter["schema"], {"type": "string", "format": "date"}]}
         return
     target = schema.get("items", {}) if schema.get("type") == "array" else schema
     if target.get("type") != "string" or "enum" in target or "format" in target:

@@ -27,6 +27,7 @@ from deals.models import (
     SupplyChainStage,
 )
 from deals.selectors import source_records
+from deals.selectors.rights import source_text_public
 
 _SLUG_PLACEHOLDER = "__slug__"
 
@@ -370,6 +371,12 @@ class CompanySerializer(serializers.ModelSerializer):
     website = OptionalUrlField(help_text="Official website; null unless a source states it.")
     deal_count = _count("Number of deals the company is a party to.")
     facility_count = _count("Number of facility roles the company holds.")
+    facilities = CompanyFacilityRoleSerializer(
+        source="facility_links",
+        many=True,
+        read_only=True,
+        help_text="Published facilities the company is involved in, one entry per role, ordered by facility slug.",
+    )
     evidence_count = _count("Number of evidence quotes supporting the company record.")
     provenance = ProvenanceSerializer(
         source="evidence", many=True, read_only=True, help_text="The quotes that support the company record."
@@ -390,6 +397,7 @@ class CompanySerializer(serializers.ModelSerializer):
             "website",
             "deal_count",
             "facility_count",
+            "facilities",
             "evidence_count",
             "provenance",
             "updated",
@@ -408,12 +416,9 @@ class CompanyDetailSerializer(_FieldProvenanceMixin, CompanySerializer):
     deals = CompanyDealRoleSerializer(
         source="deal_links", many=True, read_only=True, help_text="Deals the company is party to, with its role."
     )
-    facilities = CompanyFacilityRoleSerializer(
-        source="facility_links", many=True, read_only=True, help_text="Facilities the company is involved in."
-    )
 
     class Meta(CompanySerializer.Meta):
-        fields = [*CompanySerializer.Meta.fields, "deals", "facilities", "field_provenance"]
+        fields = [*CompanySerializer.Meta.fields, "deals", "field_provenance"]
 
 
 class FacilitySerializer(serializers.ModelSerializer):
@@ -493,6 +498,12 @@ class SourceSerializer(serializers.ModelSerializer):
         source="url", help_text="Where the document is published; null when unknown (never guessed)."
     )
     evidence_count = _count("Number of evidence quotes taken from this source.")
+    redistribution_licensed = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the publisher allows the full text to be redistributed: true, the detail's `text` is the "
+        "normalised text; false (the default), `text` is null. The digests and the quotes with their offsets are "
+        "published either way.",
+    )
 
     class Meta:
         model = Source
@@ -508,13 +519,32 @@ class SourceSerializer(serializers.ModelSerializer):
             "kind",
             "raw_sha256",
             "text_sha256",
+            "redistribution_licensed",
             "evidence_count",
             "updated",
         ]
 
 
+class PublicSourceTextField(serializers.CharField):
+    """The source's normalised text where it may be redistributed, else null (:mod:`deals.selectors.rights`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return source_text_public(source=value)
+
+
 class SourceDetailSerializer(SourceSerializer):
-    """A source with its normalised text and every record derived from it."""
+    """A source with its normalised text (null unless licensed for redistribution) and every record derived from it."""
+
+    text = PublicSourceTextField(
+        help_text="The normalised text (mojibake repaired, white space normalised) that the quotes' offsets index "
+        "into, where the publisher allows redistribution (`redistribution_licensed` is true); null otherwise. The "
+        "key is always present. Either way `text_sha256` is the SHA-256 of the UTF-8 text and every quote's "
+        "`start`/`end` are offsets into it: with your own copy of the document, `manage.py verify_source_text` "
+        "checks them (docs/provenance.md)."
+    )
 
     deals = serializers.SerializerMethodField(help_text="Deals this source's quotes support, by slug.")
     companies = serializers.SerializerMethodField(help_text="Companies this source's quotes support, by slug.")
@@ -727,8 +757,16 @@ class CommodityCsvSerializer(serializers.ModelSerializer):
 # --- index and errors ----------------------------------------------------------------------------------------
 
 
+class LicenseSerializer(serializers.Serializer):
+    """A licence: its SPDX identifier, name and URL (deals/licensing.py)."""
+
+    id = serializers.CharField(help_text="SPDX licence identifier, e.g. CC-BY-4.0.")
+    name = serializers.CharField(help_text="The licence's full name.")
+    url = serializers.URLField(help_text="Where the licence's text is published.")
+
+
 class ApiIndexSerializer(serializers.Serializer):
-    """Links to every collection of the API and to its documentation."""
+    """Links to every collection of the API and to its documentation, the dataset's licence and how to cite it."""
 
     deals = serializers.URLField(help_text="Deals collection.")
     companies = serializers.URLField(help_text="Companies, governments and agencies collection.")
@@ -739,6 +777,13 @@ class ApiIndexSerializer(serializers.Serializer):
     schema = serializers.URLField(help_text="OpenAPI 3 schema (YAML; add ?format=json for JSON).")
     docs = serializers.URLField(help_text="Swagger UI.")
     redoc = serializers.URLField(help_text="ReDoc.")
+    license = LicenseSerializer(
+        help_text="The dataset's licence (records, evidence quotes, editors' text): CC BY 4.0. Source articles are "
+        "not covered; a source's full text is published only where it is licensed for redistribution."
+    )
+    citation = serializers.CharField(
+        help_text="How to cite the dataset (from CITATION.cff): authors, title, licence and the landing page's URL."
+    )
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from deals.api import releases, views
+from deals.api import releases, stats, views
 
 app_name = "api"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     re_path(rf"^releases/latest/{_NAME}$", releases.ReleaseLatestFileView.as_view(), name="release-latest-file"),
     re_path(rf"^releases/{_VERSION}/$", releases.ReleaseDetailView.as_view(), name="release-detail"),
     re_path(rf"^releases/{_VERSION}/{_NAME}$", releases.ReleaseFileView.as_view(), name="release-file"),
+    path("stats/deals/", stats.DealStatsView.as_view(), name="stats-deals"),
+    path("stats/facilities/", stats.FacilityStatsView.as_view(), name="stats-facilities"),
 ]

@@ -43,7 +43,9 @@ from deals.api.serializers import (
     SourceDetailSerializer,
     SourceSerializer,
 )
+from deals.citation import citation_text_get
 from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet, FacilityFilterSet, SourceFilterSet
+from deals.licensing import DATASET_LICENSE
 
 # Slugs are [-a-zA-Z0-9_]; anything else in the path is a JSON 404 from the URL resolver (see api_not_found),
 # so no odd byte (e.g. NUL) ever reaches a database lookup.
@@ -73,9 +75,13 @@ class StrictQueryMixin:
 
     list_parameters = ("ordering", "page", "page_size", "format")
 
+    def query_filterset_class(self):
+        """The FilterSet whose filters this request accepts (lists only; a statistics view names its own)."""
+        return getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
+
     def allowed_query_params(self) -> set[str]:
         if getattr(self, "action", None) == "list":
-            filterset_class = getattr(self, "filterset_class", None)
+            filterset_class = self.query_filterset_class()
             filters = set(filterset_class.base_filters) if filterset_class else set()
             return filters | set(self.list_parameters)
         return {"format"}
@@ -86,11 +92,10 @@ class StrictQueryMixin:
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method)
-        filterset_class = getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
         query_params_check(
             params=query_params_get(request=request),
             allowed=self.allowed_query_params(),
-            repeatable=filterset_repeatable(filterset_class),
+            repeatable=filterset_repeatable(self.query_filterset_class()),
         )
         requested = request.query_params.get("format")
         formats = list(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
@@ -361,8 +366,8 @@ class ApiIndexView(StrictQueryMixin, APIView):
         operation_id="api_index",
         summary="API index",
         tags=["index"],
-        description="Links to the collections and the documentation. The only query parameter accepted is "
-        "`format=json`.",
+        description="Links to the collections and the documentation, the dataset's licence and how to cite it. The "
+        "only query parameter accepted is `format=json`.",
         responses={
             200: OpenApiResponse(ApiIndexSerializer, description="Links to the collections and the docs."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
@@ -383,6 +388,8 @@ class ApiIndexView(StrictQueryMixin, APIView):
         links["releases"] = request.build_absolute_uri(reverse("api:release-list"))
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
             links[name] = request.build_absolute_uri(reverse(view_name))
+        links["license"] = DATASET_LICENSE
+        links["citation"] = citation_text_get(url=request.build_absolute_uri("/"))
         return Response(ApiIndexSerializer(links).data)
 
 

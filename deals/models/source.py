@@ -62,6 +62,15 @@ class Source(SlugModel):
         validators=[SHA256_VALIDATOR],
         help_text="SHA-256 of the raw document's bytes, as received.",
     )
+    redistribution_licensed = models.BooleanField(
+        default=False,
+        help_text=(
+            "Whether the publisher allows the document's full text to be redistributed. Off (the default): the "
+            "public API and the releases publish the metadata, the digests and the quotes with their offsets, but "
+            "not the text (it is null there); editors always see it in the admin. Tick only with the publisher's "
+            "permission or an open licence."
+        ),
+    )
     text = models.TextField(
         help_text="The normalised text (mojibake repaired, white space normalised); evidence offsets index into it."
     )

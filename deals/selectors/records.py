@@ -7,6 +7,8 @@ number of queries per request is fixed here and pinned by tests (it does not gro
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -62,6 +64,35 @@ def _provenance_prefetch() -> Prefetch:
     )
 
 
+def commodity_with_narrower(*, commodities: Iterable[Commodity]) -> set[int]:
+    """The ids of ``commodities`` and of every narrower commodity below them in the tree (children, their
+    children…), so that a filter on permanent magnets also finds NdFeB magnets. One query (the vocabulary is
+    small: its ids and parents); a parent chain that loops (refused by clean()) still ends."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Commodity.objects.values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    found: set[int] = set()
+    pending = [commodity.pk for commodity in commodities]
+    while pending:
+        pk = pending.pop()
+        if pk not in found:
+            found.add(pk)
+            pending.extend(children[pk])
+    return found
+
+
+# ``party_kind=government`` means any government party, national or regional, and its departments and agencies
+# (the U.S. Department of Defense is an agency); every other kind means itself.
+PARTY_KIND_INCLUDES: dict[str, tuple[str, ...]] = {
+    Company.Kind.GOVERNMENT: (Company.Kind.GOVERNMENT, Company.Kind.AGENCY)
+}
+
+
+def party_kinds_matching(*, kinds: Iterable[str]) -> set[str]:
+    """The company kinds that the party kinds ``kinds`` stand for (see :data:`PARTY_KIND_INCLUDES`)."""
+    return {included for kind in kinds for included in PARTY_KIND_INCLUDES.get(kind, (kind,))}
+
+
 def deal_list() -> QuerySet[Deal]:
     """Published deals with everything the API shows: parties (published companies only), published facilities,
     commodities, stages and provenance, plus ``evidence_count``; default order newest announcement first, ties by
@@ -87,12 +118,21 @@ def deal_list() -> QuerySet[Deal]:
 
 def company_list(*, detail: bool = False) -> QuerySet[Company]:
     """Published companies with annotated ``deal_count``, ``facility_count`` (published deals and facilities only)
-    and ``evidence_count`` and provenance; with ``detail`` also their roles
-    in published deals and facilities (with the deals and facilities)."""
+    and ``evidence_count``, provenance and their roles in published facilities (with the facilities); with
+    ``detail`` also their roles in published deals (with the deals)."""
     queryset = (
         Company.objects.public()
         .select_related("parent")  # the API shows it only when published (Company.parent_public)
-        .prefetch_related(_provenance_prefetch())
+        .prefetch_related(
+            _provenance_prefetch(),
+            # Lists show each company's facilities with its roles too: one query for the whole page.
+            Prefetch(
+                "facility_links",
+                queryset=FacilityCompany.objects.filter(facility__publication_status=_PUBLISHED)
+                .select_related("facility")
+                .order_by("facility__slug", "role"),
+            ),
+        )
         .annotate(
             deal_count=_count_subquery(
                 DealParty.objects.filter(company=OuterRef("pk"), deal__publication_status=_PUBLISHED),
@@ -114,12 +154,6 @@ def company_list(*, detail: bool = False) -> QuerySet[Company]:
                 queryset=DealParty.objects.filter(deal__publication_status=_PUBLISHED)
                 .select_related("deal")
                 .order_by("deal__slug", "role"),
-            ),
-            Prefetch(
-                "facility_links",
-                queryset=FacilityCompany.objects.filter(facility__publication_status=_PUBLISHED)
-                .select_related("facility")
-                .order_by("facility__slug", "role"),
             ),
         )
     return queryset

@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from deals.api.license_link import LICENSE_LINK
 from deals.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from deals.caching import dataset_version_get
 
@@ -224,11 +225,11 @@ class ReadEndpointSuite:
         base = f"http://testserver{self.list_url()}"
         assert body["next"] == f"{base}?page=2&page_size=2"
         assert body["previous"] is None
-        assert first["Link"] == f'<{base}?page=2&page_size=2>; rel="next"'
+        assert first["Link"] == f'<{base}?page=2&page_size=2>; rel="next", {LICENSE_LINK}'
         second = self.get_list(client, page_size=2, page=2)
         assert len(second.json()["results"]) == 1 and second.json()["next"] is None
         assert second.json()["previous"] == f"{base}?page=1&page_size=2"
-        assert second["Link"] == f'<{base}?page=1&page_size=2>; rel="prev"'
+        assert second["Link"] == f'<{base}?page=1&page_size=2>; rel="prev", {LICENSE_LINK}'
         assert set(slugs(first)).isdisjoint(slugs(second))
         past = self.get_list(client, page_size=2, page=3)
         assert past.status_code == 404

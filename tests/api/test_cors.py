@@ -91,6 +91,9 @@ def test_pagination_link_header_is_exposed_to_scripts(client):
     DealFactory.create_batch(2)
     response = client.get("/api/v1/deals/", {"page_size": 1}, headers={"Origin": "https://example.org"})
     assert response.status_code == 200
-    assert response["Link"] == '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next"'
+    assert response["Link"] == (
+        '<http://testserver/api/v1/deals/?page=2&page_size=1>; rel="next", '
+        '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'
+    )
     exposed = [name.strip() for name in response["Access-Control-Expose-Headers"].split(",")]
     assert exposed == ["ETag", "Link", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]

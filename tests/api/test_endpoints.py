@@ -55,6 +55,31 @@ def _deal_with_commodity():
     return "dysprosium", a.slug, b.slug
 
 
+def _deal_with_narrower_commodity():
+    """`commodity` includes the narrower commodities: NdFeB magnets are permanent magnets; graphite is not."""
+    magnets = CommodityFactory(slug="permanent-magnets")
+    a, b = DealFactory(), DealFactory()
+    a.commodities.add(CommodityFactory(slug="ndfeb-magnets", parent=magnets))
+    b.commodities.add(CommodityFactory(slug="graphite"))
+    return "permanent-magnets", a.slug, b.slug
+
+
+def _deal_with_exact_commodity():
+    """`commodity_exact` is only the commodity named: a deal on NdFeB magnets is not a permanent-magnets deal."""
+    magnets = CommodityFactory(slug="permanent-magnets")
+    a, b = DealFactory(), DealFactory()
+    a.commodities.add(magnets)
+    b.commodities.add(CommodityFactory(slug="ndfeb-magnets", parent=magnets))
+    return "permanent-magnets", a.slug, b.slug
+
+
+def _deal_with_party_kind():
+    """`party_kind=government` finds an agency in any role (a grantor); a company party does not match."""
+    a = DealPartyFactory(company__kind=Company.Kind.AGENCY, role=DealParty.Role.GRANTOR)
+    b = DealPartyFactory(company__kind=Company.Kind.COMPANY, role=DealParty.Role.GOVERNMENT)
+    return "government", a.deal.slug, b.deal.slug
+
+
 def _deal_with_company():
     a, b = DealPartyFactory(company__slug="acme"), DealPartyFactory()
     return "acme", a.deal.slug, b.deal.slug
@@ -129,6 +154,9 @@ class TestDeals(ReadEndpointSuite):
         FilterCase("type", _pair(DealFactory, "deal_type", Deal.Type.GRANT, Deal.Type.OFFTAKE)),
         FilterCase("status", _pair(DealFactory, "status", Deal.Status.CLOSED, Deal.Status.SIGNED)),
         FilterCase("commodity", _deal_with_commodity),
+        FilterCase("commodity", _deal_with_narrower_commodity, "narrower"),
+        FilterCase("commodity_exact", _deal_with_exact_commodity),
+        FilterCase("party_kind", _deal_with_party_kind),
         FilterCase("country", _pair(DealFactory, "countries", ["KR", "JP"], ["US"], value="kr"), "lower-case"),
         FilterCase("company", _deal_with_company),
         FilterCase("role", _deal_with_role),
@@ -279,8 +307,8 @@ class TestCompanies(ReadEndpointSuite):
     basename = "company"
     list_fields = set(CompanySerializer.Meta.fields)
     detail_fields = set(CompanyDetailSerializer.Meta.fields)
-    list_queries = 3  # count, page (with parent and annotated counts), evidence+sources
-    detail_queries = 4  # the row, evidence+sources, deal links+deals, facility links+facilities
+    list_queries = 4  # count, page (with parent and annotated counts), evidence+sources, facility links+facilities
+    detail_queries = 4  # the row, evidence+sources, facility links+facilities, deal links+deals
     filter_cases = [
         FilterCase("kind", _pair(CompanyFactory, "kind", Company.Kind.AGENCY, Company.Kind.COMPANY)),
         FilterCase("country", _pair(CompanyFactory, "country", "CN", "US")),
@@ -307,6 +335,11 @@ class TestCompanies(ReadEndpointSuite):
         listed = next(r for r in self.get_list(client, page_size=100).json()["results"] if r["slug"] == company.slug)
         # Two roles in one deal count that deal once.
         assert (listed["deal_count"], listed["facility_count"], listed["evidence_count"]) == (2, 1, 1)
+        # The list shows the company's facilities with its roles, as the detail does.
+        assert [(f["slug"], f["role"]) for f in listed["facilities"]] == [
+            (link.facility.slug, link.role) for link in company.facility_links.all()
+        ]
+        assert set(listed["facilities"][0]) == {"slug", "name", "url", "role"}
         body = client.get(self.detail_url(company.slug)).json()
         assert sorted(d["role"] for d in body["deals"]) == ["buyer", "buyer", "investor"]
         assert set(body["deals"][0]) == {"slug", "title", "url", "role"}
@@ -335,6 +368,56 @@ def _facility_with_company():
     return "acme", a.facility.slug, b.facility.slug
 
 
+def _facility_with_narrower_commodity():
+    magnets = CommodityFactory(slug="permanent-magnets")
+    a, b = FacilityFactory(), FacilityFactory()
+    a.commodities.add(CommodityFactory(slug="ndfeb-magnets", parent=magnets))
+    b.commodities.add(CommodityFactory(slug="graphite"))
+    return "permanent-magnets", a.slug, b.slug
+
+
+def _facility_with_exact_commodity():
+    magnets = CommodityFactory(slug="permanent-magnets")
+    a, b = FacilityFactory(), FacilityFactory()
+    a.commodities.add(magnets)
+    b.commodities.add(CommodityFactory(slug="ndfeb-magnets", parent=magnets))
+    return "permanent-magnets", a.slug, b.slug
+
+
+def _facility_with_company_role():
+    a = FacilityCompanyFactory(role=FacilityCompany.Role.OPERATOR)
+    b = FacilityCompanyFactory(role=FacilityCompany.Role.OWNER)
+    return "operator", a.facility.slug, b.facility.slug
+
+
+def _facility_starting(value: str, match: datetime.date, other: datetime.date):
+    def build():
+        a = FacilityFactory(planned_start=match, planned_start_precision=DatePrecision.DAY)
+        b = FacilityFactory(planned_start=other, planned_start_precision=DatePrecision.DAY)
+        return value, a.slug, b.slug
+
+    return build
+
+
+def _facility_with_capacity(value: str, match: str, other: str, unit: str = "tonnes"):
+    def build():
+        figures = {"capacity_unit": "tonnes", "capacity_period": "year"}
+        a = FacilityFactory(capacity_amount=Decimal(match), **{**figures, "capacity_unit": unit})
+        b = FacilityFactory(capacity_amount=Decimal(other), **{**figures, "capacity_unit": "GWh"})
+        return value, a.slug, b.slug
+
+    return build
+
+
+def _facility_with_jobs(value: str, match: int, other: int | None):
+    def build():
+        a = FacilityFactory(jobs=match)
+        b = FacilityFactory(jobs=other)
+        return value, a.slug, b.slug
+
+    return build
+
+
 def _facility_full() -> Facility:
     facility = FacilityFactory(latitude=Decimal("39.961"), longitude=Decimal("-82.998"), location_precision="exact")
     FacilityCompanyFactory(facility=facility)
@@ -356,7 +439,32 @@ class TestFacilities(ReadEndpointSuite):
         FilterCase("status", _pair(FacilityFactory, "status", Facility.Status.OPERATING, Facility.Status.PLANNED)),
         FilterCase("country", _pair(FacilityFactory, "country", "AU", "US")),
         FilterCase("commodity", _facility_with_commodity),
+        FilterCase("commodity", _facility_with_narrower_commodity, "narrower"),
+        FilterCase("commodity_exact", _facility_with_exact_commodity),
         FilterCase("company", _facility_with_company),
+        FilterCase("company_role", _facility_with_company_role),
+        # A year is read as its first day for `after` and its last day for `before`.
+        FilterCase(
+            "planned_start_after", _facility_starting("2027", datetime.date(2027, 1, 1), datetime.date(2026, 12, 31))
+        ),
+        FilterCase(
+            "planned_start_before", _facility_starting("2027", datetime.date(2027, 12, 31), datetime.date(2028, 1, 1))
+        ),
+        FilterCase(
+            "planned_start_before",
+            _facility_starting("2024-02", datetime.date(2024, 2, 29), datetime.date(2024, 3, 1)),
+            "month",
+        ),
+        FilterCase(
+            "planned_start_after",
+            _facility_starting("2027-06-15", datetime.date(2027, 6, 15), datetime.date(2027, 6, 14)),
+            "day",
+        ),
+        FilterCase("capacity_min", _facility_with_capacity("3000", "3000", "2999.999")),
+        FilterCase("capacity_max", _facility_with_capacity("20.5", "20.500", "20.501")),
+        FilterCase("capacity_unit", _facility_with_capacity("TONNES", "3000", "3000")),
+        FilterCase("jobs_min", _facility_with_jobs("500", 500, 499)),
+        FilterCase("jobs_max", _facility_with_jobs("500", 500, None), "null-excluded"),
     ]
 
     def make(self, **kwargs):
@@ -443,7 +551,8 @@ class TestSources(ReadEndpointSuite):
         body = client.get(self.detail_url(source.slug)).json()
         assert [d["slug"] for d in body["deals"]] == [deal.slug]
         assert len(body["companies"]) == 1 and len(body["facilities"]) == 1
-        assert body["text"] == source.text and body["evidence_count"] == 4
+        # Not licensed for redistribution (the default): the key is there, the text is not (test_source_rights.py).
+        assert body["text"] is None and body["evidence_count"] == 4
 
     def test_list_does_not_carry_the_text(self, client):
         CitedSourceFactory()
@@ -503,7 +612,10 @@ def test_index_links_every_collection_and_the_docs(client, django_assert_num_que
     assert body["deals"] == "http://testserver/api/v1/deals/"
     assert body["docs"] == "http://testserver/api/docs/"
     assert body["releases"] == "http://testserver/api/v1/releases/"
-    for url in body.values():
+    # Every value is a link, but the licence and the citation (tests/api/test_license.py).
+    links = {key: value for key, value in body.items() if key not in ("license", "citation")}
+    assert len(links) == len(body) - 2
+    for url in links.values():
         assert client.get(url).status_code == 200, url
 
 
