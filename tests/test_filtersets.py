@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from deals.filtersets import PERIOD_MESSAGE, QUANTITY_MESSAGE, WHOLE_MESSAGE
 from deals.models import Company, DatePrecision, DealParty, FacilityCompany
+from deals.range_filters import PERIOD_MESSAGE, QUANTITY_MESSAGE, WHOLE_MESSAGE
 from deals.selectors.records import commodity_with_narrower
 from tests.factories import (
     CommodityFactory,
