@@ -10,8 +10,9 @@ What it does:
    copies of its deals (scripts/bench_seed.py, every relation kept) until the deals table holds ``--deals`` rows;
 2. serves the project under gunicorn (one sync worker) with the rendered-response cache off, so every request runs
    its view, its queries and its serialisation;
-3. requests each URL a few times to warm up, then ``--requests`` times one after another, and prints each URL's
-   median (p50) and 90th percentile, and the ratio of each statistics median to the list's;
+3. requests each URL a few times to warm up, then ``--requests`` rounds of one request per URL in turn (so a
+   change of load on a shared machine weighs on every URL alike), and prints each URL's median (p50) and 90th
+   percentile, and the ratio of each statistics median to the list's;
 4. stops gunicorn and drops the database, whatever happened.
 
 The baseline is the deals list's first page as clients read it (``/api/v1/deals/``: a count and a page of 50 with
@@ -49,18 +50,21 @@ DIMENSIONS = (
 )
 
 
-def timed(url: str, *, requests: int, warmup: int = 3) -> list[float]:
-    """Seconds per request, one request at a time."""
+def timed(urls: list[str], *, requests: int, warmup: int = 3) -> list[list[float]]:
+    """Seconds per request of each URL, one request at a time, the URLs taken in turn (round robin) so that a
+    change in the machine's load during the run weighs on every URL alike."""
     for _ in range(warmup):
-        fetch(url)
-    durations = []
+        for url in urls:
+            fetch(url)
+    durations: list[list[float]] = [[] for _ in urls]
     for _ in range(requests):
-        start = time.perf_counter()
-        with urllib.request.urlopen(url, timeout=60) as response:
-            response.read()
-            if response.status != 200:
-                sys.exit(f"{url} answered {response.status}")
-        durations.append(time.perf_counter() - start)
+        for index, url in enumerate(urls):
+            start = time.perf_counter()
+            with urllib.request.urlopen(url, timeout=60) as response:
+                response.read()
+                if response.status != 200:
+                    sys.exit(f"{url} answered {response.status}")
+            durations[index].append(time.perf_counter() - start)
     return durations
 
 
@@ -116,8 +120,8 @@ def main() -> None:
         ]
         with Gunicorn(env=env, port=port, workers=1):
             wait_until_up(base + "/api/v1/")
-            for label, path in urls:
-                durations = timed(base + path, requests=args.requests)
+            measured = timed([base + path for _, path in urls], requests=args.requests)
+            for (label, path), durations in zip(urls, measured, strict=True):
                 p50 = statistics.median(durations)
                 p90 = statistics.quantiles(durations, n=10)[-1]
                 rows.append((label, p50, p90))
