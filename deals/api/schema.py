@@ -346,7 +346,7 @@ LIST_NOT_FOUND_DESCRIPTION = (
 NON_FILTER_PARAMETERS = {"ordering", "page", "page_size", "format", "group_by"}
 # Amounts of money: the exact shape deals.filtersets.UsdAmountField accepts (no exponent, sign or separator).
 USD_PARAMETERS = {"value_usd_min", "value_usd_max"}
-# Facility bounds: periods (a year, month or day), quantities and whole numbers, as deals.filtersets reads them.
+# Facility bounds: periods (a year, month or day), quantities and whole numbers, as deals.range_filters reads them.
 PATTERN_PARAMETERS = {
     "planned_start_after": "PERIOD_PATTERN",
     "planned_start_before": "PERIOD_PATTERN",
@@ -375,7 +375,7 @@ def _slug_filter_names() -> set[str]:
 
 def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     """State on one query parameter the rules deals.api.query and deals.filtersets enforce."""
-    from deals import filtersets
+    from deals import range_filters
     from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
     from deals.filtersets import USD_PATTERN
 
@@ -392,7 +392,7 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
         parameter["schema"] = {"type": "string", "pattern": USD_PATTERN}
         return
     if name in PATTERN_PARAMETERS:
-        pattern = getattr(filtersets, PATTERN_PARAMETERS[name])
+        pattern = getattr(range_filters, PATTERN_PARAMETERS[name])
         parameter["schema"] = {"type": "string", "pattern": pattern}
         if PATTERN_PARAMETERS[name] == "PERIOD_PATTERN":  # a year or a month, or a date
             parameter["schema"] = {"oneOf": [parameter["schema"], {"type": "string", "format": "date"}]}

@@ -69,7 +69,7 @@ def commodity_with_narrower(*, commodities: Iterable[Commodity]) -> set[int]:
     children…), so that a filter on permanent magnets also finds NdFeB magnets. One query (the vocabulary is
     small: its ids and parents); a parent chain that loops (refused by clean()) still ends."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent_id in Commodity.objects.values_list("pk", "parent_id"):
+    for pk, parent_id in Commodity.objects.order_by().values_list("pk", "parent_id"):
         children[parent_id].append(pk)
     found: set[int] = set()
     pending = [commodity.pk for commodity in commodities]

@@ -472,6 +472,8 @@ DEALS_URL = "/api/v1/deals/"
         ("/api/v1/facilities/", 2),
         ("/api/v1/sources/", 2),
         ("/api/v1/commodities/", 2),
+        ("/api/v1/stats/deals/?group_by=commodity", 2),
+        ("/api/v1/stats/facilities/?group_by=kind", 2),
         ("/api/schema/", 0),  # depends on the code only: no version needed
         ("/api/docs/", 0),
         ("/api/redoc/", 0),

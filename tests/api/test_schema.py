@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-OPERATIONS = 17  # the index, list + detail of five collections, and six of releases (tests/api/test_releases.py)
+OPERATIONS = 19  # the index, list + detail of five collections, six of releases, and the two statistics
 RELEASES = "/api/v1/releases/"  # not collections of records: checked by tests/api/test_releases.py
+STATS = "/api/v1/stats/"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_lists_document_json_and_csv(schema):
         if path.startswith(RELEASES):
             continue
         content = operation["responses"]["200"]["content"]
-        if path.endswith("{slug}/") or path == "/api/v1/":
+        if path.endswith("{slug}/") or path == "/api/v1/" or path.startswith(STATS):
             assert list(content) == ["application/json"], path
         else:
             assert set(content) == {"application/json", "text/csv"}, path
@@ -111,7 +112,11 @@ def test_list_parameters_are_the_accepted_query_parameters(schema):
             continue
         view = resolve(path).func.cls
         documented = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-        accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size", "format"}
+        if path.startswith(STATS):  # the list's filters, group_by and format
+            accepted = view().allowed_query_params()
+            assert accepted == set(view.filterset_class.base_filters) | {"group_by", "format"}
+        else:
+            accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size", "format"}
         assert documented == accepted, path
 
 
@@ -208,7 +213,8 @@ def test_406_is_json_as_documented(client, path):
 
 def test_query_parameter_limits_are_documented(schema):
     from deals.api.query import MAX_PARAM_LENGTH
-    from deals.api.schema import NO_NUL_PATTERN, SLUG_PATTERN
+    from deals.api.schema import NO_NUL_PATTERN, PATTERN_PARAMETERS, SLUG_PATTERN
+    from deals.range_filters import PERIOD_PATTERN, QUANTITY_PATTERN, WHOLE_PATTERN
 
     deals = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
     assert deals["ordering"]["uniqueItems"] is True
@@ -220,6 +226,13 @@ def test_query_parameter_limits_are_documented(schema):
     assert deals["commodity"]["items"] == {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": SLUG_PATTERN}
     sources = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/sources/"]["get"]["parameters"]}
     assert sources["publisher"]["maxLength"] == MAX_PARAM_LENGTH
+    # Facility bounds: the exact shapes deals.range_filters reads (bounded by their patterns).
+    facilities = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/facilities/"]["get"]["parameters"]}
+    assert facilities["jobs_min"] == {"type": "string", "pattern": WHOLE_PATTERN}
+    assert facilities["capacity_max"] == {"type": "string", "pattern": QUANTITY_PATTERN}
+    assert facilities["planned_start_after"] == {
+        "oneOf": [{"type": "string", "pattern": PERIOD_PATTERN}, {"type": "string", "format": "date"}]
+    }
     # Every free-text query parameter of every operation is bounded.
     for path, _, operation in operations(schema):
         for parameter in operation.get("parameters", []):
@@ -227,11 +240,12 @@ def test_query_parameter_limits_are_documented(schema):
                 continue
             value = parameter["schema"].get("items", parameter["schema"])
             if value.get("type") == "string" and "enum" not in value and "format" not in value:
-                if parameter["name"] not in ("value_usd_min", "value_usd_max"):
+                if parameter["name"] not in ("value_usd_min", "value_usd_max", *PATTERN_PARAMETERS):
                     assert value["maxLength"] == MAX_PARAM_LENGTH, (path, parameter["name"])
                 assert value["pattern"], (path, parameter["name"])
-            # Empty means "no filter" for filters only: an empty ordering, page, page_size or format is a 400.
-            empty_is_no_filter = parameter["name"] not in ("ordering", "page", "page_size", "format")
+            # Empty means "no filter" for filters only: an empty ordering, page, page_size, format or group_by
+            # (statistics) is a 400.
+            empty_is_no_filter = parameter["name"] not in ("ordering", "page", "page_size", "format", "group_by")
             assert parameter["allowEmptyValue"] is empty_is_no_filter, (path, parameter["name"])
 
 
