@@ -224,6 +224,48 @@ class UsdAmountFilter(filters.NumberFilter):
     field_class = UsdAmountField
 
 
+_UPDATED_SINCE_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+UPDATED_SINCE_MESSAGE = (
+    "Enter an ISO 8601 date or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z (no offset means UTC)."
+)
+
+
+class UpdatedSinceField(forms.Field):
+    """An ISO 8601 date (midnight UTC) or date-time (UTC unless it states an offset); empty means no filter."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        # An unencoded "+01:00" in a query string arrives as " 01:00".
+        value = re.sub(r" ([0-9]{2}:[0-9]{2})$", r"+\1", value) if isinstance(value, str) else value
+        if not isinstance(value, str) or not _UPDATED_SINCE_RE.fullmatch(value):
+            raise forms.ValidationError(UPDATED_SINCE_MESSAGE, code="invalid")
+        try:
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError(UPDATED_SINCE_MESSAGE, code="invalid") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+class UpdatedSinceFilter(filters.CharFilter):
+    field_class = UpdatedSinceField
+
+
+def updated_since_filter():
+    """``updated_since``: records whose ``updated`` is at or after the moment (a change to their relations or
+    evidence moves it too); the same on every list."""
+    return UpdatedSinceFilter(
+        field_name="updated",
+        lookup_expr="gte",
+        help_text="Records changed at or after this moment (their `updated`; a change to their relations or "
+        "evidence counts): an ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; "
+        "without an offset it is UTC. To keep a copy in sync, prefer the change feed (/api/v1/changes/), which also "
+        "lists withdrawals and merges.",
+    )
+
+
 def date_filter(*, field_name: str, lookup_expr: str, help_text: str):
     """A date bound, written exactly YYYY-MM-DD; any other shape is a 400 stating the format."""
     return StrictDateFilter(field_name=field_name, lookup_expr=lookup_expr, help_text=f"{help_text} {DATE_HELP}")
@@ -301,6 +343,7 @@ class DealFilterSet(filters.FilterSet):
         help_text="Deals supported by evidence from this source (slug).",
     )
     q = SearchFilter(searched="deal titles and summaries and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Deal
@@ -339,6 +382,7 @@ class CompanyFilterSet(filters.FilterSet):
     )
     country = country_filter(field_name="country", help_text="Country of headquarters.")
     q = SearchFilter(searched="company names, aliases and descriptions and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Company
@@ -373,6 +417,7 @@ class FacilityFilterSet(filters.FilterSet):
         help_text="Facilities this company (slug) is involved in, in any role.",
     )
     q = SearchFilter(searched="facility names and descriptions and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Facility
@@ -394,6 +439,7 @@ class SourceFilterSet(filters.FilterSet):
         field_name="published_date", lookup_expr="lte", help_text="Sources published on or before this date."
     )
     q = SearchFilter(searched="source titles and publishers and the quotes taken from them")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Source
@@ -410,6 +456,7 @@ class CommodityFilterSet(filters.FilterSet):
         help_text="Element, group of elements, material or product.",
     )
     q = SearchFilter(searched="commodity names, symbols and descriptions")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Commodity

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from deals.api import views
+from deals.api.changes import ChangeFeedView
 
 app_name = "api"
 
@@ -14,4 +15,8 @@ router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("commodities", views.CommodityViewSet, basename="commodity")
 
-urlpatterns = [path("", views.ApiIndexView.as_view(), name="index"), *router.urls]
+urlpatterns = [
+    path("", views.ApiIndexView.as_view(), name="index"),
+    path("changes/", ChangeFeedView.as_view(), name="change-list"),
+    *router.urls,
+]

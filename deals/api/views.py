@@ -22,6 +22,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from deals import selectors
 from deals.api import schema as docs
+from deals.api.changes import RecordHistoryMixin
 from deals.api.pagination import StrictPageNumberPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
@@ -206,7 +207,7 @@ def _resource_schema(
     list_description="Published deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
-class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
 
     serializer_class = DealSerializer
@@ -239,7 +240,7 @@ class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     "facilities and of their evidence, and their provenance. The detail adds their deals and facilities with "
     "roles. Default order: name, slug.",
 )
-class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Companies, governments and agencies."""
 
     serializer_class = CompanySerializer
@@ -271,7 +272,7 @@ class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
     "roles), commodities, deals and provenance. Default order: name, slug.",
 )
-class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
     serializer_class = FacilitySerializer
