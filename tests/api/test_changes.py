@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from django.urls import reverse
 
-from deals.services.publication import record_merge, record_publish, record_withdraw
-from tests.factories import CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory, SourceFactory
+from tests.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
 
