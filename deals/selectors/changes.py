@@ -47,7 +47,7 @@ def _relation_value(*, key: str, rows: list[dict]) -> list[str]:
 
 def _plain(value: Any) -> Any:
     """A stored value as JSON shows it in the API: decimals as strings, dates in ISO 8601, countries as codes."""
-    if isinstance(value, (list, tuple)):
+    if not isinstance(value, (str, bytes, dict)) and hasattr(value, "__iter__"):  # lists, multiple countries
         return [_plain(item) for item in value]
     if hasattr(value, "code"):  # a django-countries Country
         return value.code or None
