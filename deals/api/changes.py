@@ -135,6 +135,73 @@ FEED_PAGE_SIZE_PARAMETER = OpenApiParameter(
 )
 
 
+_BASE = "http://127.0.0.1:8000/api/v1"
+FEED_EXAMPLE = {
+    "since": 40,
+    "cursor": 42,
+    "next": f"{_BASE}/changes/?since=42",
+    "results": [
+        {
+            "sequence": 41,
+            "time": "2025-09-14T08:30:00Z",
+            "resource": "deals",
+            "slug": "example-magnets-example-metals-offtake-2025",
+            "url": f"{_BASE}/deals/example-magnets-example-metals-offtake-2025/",
+            "action": "updated",
+            "fields": ["amount", "evidence"],
+            "renamed_from": None,
+            "merged_into": None,
+            "reason": None,
+        },
+        {
+            "sequence": 42,
+            "time": "2025-09-14T08:31:00Z",
+            "resource": "deals",
+            "slug": "example-offtake-entered-twice",
+            "url": f"{_BASE}/deals/example-offtake-entered-twice/",
+            "action": "merged",
+            "fields": [],
+            "renamed_from": None,
+            "merged_into": {
+                "slug": "example-magnets-example-metals-offtake-2025",
+                "url": f"{_BASE}/deals/example-magnets-example-metals-offtake-2025/",
+            },
+            "reason": "Duplicate of “example-magnets-example-metals-offtake-2025”, merged into it.",
+        },
+    ],
+}
+HISTORY_EXAMPLE = {
+    "count": 2,
+    "next": None,
+    "previous": None,
+    "results": [
+        {
+            "sequence": 41,
+            "date": "2025-09-14T08:30:00Z",
+            "action": "updated",
+            "slug": "example-magnets-example-metals-offtake-2025",
+            "reason": "amount corrected",
+            "changes": [{"field": "amount", "old": "10000000.00", "new": "12000000.00"}],
+        },
+        {
+            "sequence": 7,
+            "date": "2025-09-12T10:00:00Z",
+            "action": "created",
+            "slug": "example-magnets-example-metals-offtake-2025",
+            "reason": "load_dataset",
+            "changes": [
+                {"field": "title", "old": None, "new": "Example Magnets signs $10M offtake with Example Metals"},
+                {"field": "parties", "old": None, "new": ["example-magnets (buyer)", "example-metals (supplier)"]},
+            ],
+        },
+    ],
+}
+
+JSON_FORMAT_PARAMETER = OpenApiParameter(
+    name="format", type=str, enum=["json"], required=False, description="Response format: json only."
+)
+
+
 def _since_parse(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
@@ -172,11 +239,12 @@ class ChangeFeedView(APIView):
         '`next` / the `Link: rel="next"` header) to get only newer changes; when nothing changed the page is '
         "empty and `cursor` stays the same. Changes made while a record is a draft never appear; publishing it is "
         "`created`. Withdrawn and merged records appear as tombstones. Editors' names never appear.",
-        parameters=[SINCE_PARAMETER, FEED_PAGE_SIZE_PARAMETER],
+        parameters=[SINCE_PARAMETER, FEED_PAGE_SIZE_PARAMETER, JSON_FORMAT_PARAMETER],
         responses={
             200: OpenApiResponse(ChangeFeedSerializer, description="A page of changes."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
+        examples=[docs.example("Changes after cursor 40", FEED_EXAMPLE)],
     )
     def get(self, request):
         since = _since_parse(request.query_params.get("since"))
@@ -253,7 +321,7 @@ class RecordHistoryMixin:
         "as its detail does.",
         parameters=[
             docs.slug_parameter("record"),
-            OpenApiParameter(name="format", type=str, enum=["json"], required=False, description="json only."),
+            JSON_FORMAT_PARAMETER,
             OpenApiParameter(name="page", type=int, required=False, description="Page number, from 1."),
             OpenApiParameter(
                 name="page_size", type=int, required=False, description="Versions per page: default 25, at most 100."
@@ -266,6 +334,7 @@ class RecordHistoryMixin:
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): docs.DETAIL_NOT_FOUND_RESPONSE,
         },
+        examples=[docs.example("A deal's history", HISTORY_EXAMPLE)],
     )
     @action(detail=True, methods=["get"], url_path="history", filter_backends=[], pagination_class=None)
     def history(self, request, slug: str = ""):
