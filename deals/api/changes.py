@@ -231,7 +231,7 @@ class ChangeFeedView(APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="changes_list",
+        operation_id="v1_changes_list",
         summary="List changes since a cursor",
         tags=["changes"],
         description="Every change to a published deal, company or facility, oldest first, keyset-paged by a "

@@ -158,10 +158,11 @@ def _resource_schema(
 ):
     """The OpenAPI documentation of a resource's list and detail operations; ``publishable`` resources (deals,
     companies, facilities) list only published records, and their details also answer 410 and 301."""
-    lifecycle = {}
+    lifecycle, history = {}, {}
     detail_description = f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`."
     if publishable:
         lifecycle = {(301, "application/json"): MOVED_RESPONSE, (410, "application/json"): GONE_RESPONSE}
+        history = {"history": extend_schema(tags=[plural])}  # the rest is documented in deals/api/changes.py
         detail_description += (
             f" Only a published {noun} is shown; a draft answers 404 like a slug that does not exist. A withdrawn "
             f"{noun} answers 410 with the reason and the date; a {noun} merged into another, or an old slug after a "
@@ -193,6 +194,7 @@ def _resource_schema(
             },
             examples=[docs.example(f"A {noun}", detail_example)],
         ),
+        **history,
     )
 
 
