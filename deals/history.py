@@ -22,6 +22,9 @@ import batch and every ``load_dataset`` run open one) each record gets at most o
 ends, after its inlines, lists and evidence are saved; so the version records what the editor saved, and names the
 editor. Outside a scope (a shell, a plain ``save()``) every write records its own version at once.
 
+Every version also feeds the public change feed: a ``ChangeEntry`` is written with it, in the same transaction, when
+the public sees a difference (deals/changes.py).
+
 Writes that send no signal (``QuerySet.update()``, ``bulk_create()``, raw SQL) to link or evidence rows must call
 :func:`record_relations_changed` for the records they belong to.
 """
