@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from deals.models.base import choices_constraint
+
 
 class ChangeAction(models.TextChoices):
     """What happened to a public record."""
@@ -44,6 +46,7 @@ class ChangeEntry(models.Model):
         verbose_name_plural = "change entries"
         ordering = ["sequence"]
         indexes = [models.Index(fields=["resource", "record_id", "sequence"], name="changeentry_record")]
+        constraints = [choices_constraint("changeentry", "action", ChangeAction)]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.resource}/{self.slug}"

@@ -212,8 +212,8 @@ def test_unknown_parameter_message_lists_the_filters(client):
     message = client.get("/api/v1/deals/", {"commodities": "x"}).json()["commodities"][0]
     assert message == (
         "Unknown query parameter. Valid parameters: announced_after, announced_before, commodity, company, country, "
-        "format, ordering, page, page_size, party_country, q, role, source, stage, status, type, value_usd_max, "
-        "value_usd_min."
+        "format, ordering, page, page_size, party_country, q, role, source, stage, status, type, updated_since, "
+        "value_usd_max, value_usd_min."
     )
 
 
