@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -223,8 +223,10 @@ class ChangeFeedView(APIView):
     allowed_query_params = {"since", "page_size", "format"}
 
     def initial(self, request, *args, **kwargs):
-        # The same strictness as every other endpoint (deals/api/views.py StrictQueryMixin): unknown or repeated
-        # parameters are a 400 naming them.
+        # The same strictness as every other endpoint (deals/api/views.py StrictQueryMixin): a write is a 405 (before
+        # any complaint about its query), unknown or repeated parameters are a 400 naming them.
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            raise MethodNotAllowed(request.method)
         query_params_check(params=request.query_params, allowed=self.allowed_query_params, repeatable=set())
         if request.query_params.get("format", "json") != "json":
             raise ValidationError({"format": ["Unknown format. Allowed here: json."]})

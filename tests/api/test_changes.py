@@ -159,3 +159,8 @@ def test_bad_parameters_are_a_400_naming_them(client, params, key):
     response = client.get(FEED, params)
     assert response.status_code == 400, response.content
     assert list(response.json()) == [key]
+
+
+def test_the_feed_is_read_only(client):
+    response = client.post(f"{FEED}?since=x")
+    assert response.status_code == 405 and response.json()["detail"] == 'Method "POST" not allowed.'
