@@ -22,6 +22,7 @@ from django_countries import countries
 from django_filters import rest_framework as filters
 from django_filters.fields import ModelMultipleChoiceField
 
+from deals.api.updated_since import updated_since_filter
 from deals.models import (
     Commodity,
     Company,
@@ -362,6 +363,7 @@ class DealFilterSet(filters.FilterSet):
         help_text="Deals supported by evidence from this source (slug).",
     )
     q = SearchFilter(searched="deal titles and summaries and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Deal
@@ -406,6 +408,7 @@ class CompanyFilterSet(filters.FilterSet):
     )
     country = country_filter(field_name="country", help_text="Country of headquarters.")
     q = SearchFilter(searched="company names, aliases and descriptions and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Company
@@ -479,6 +482,7 @@ class FacilityFilterSet(filters.FilterSet):
         field_name="jobs", lookup_expr="lte", help_text="Facilities with at most this many jobs stated."
     )
     q = SearchFilter(searched="facility names and descriptions and the quotes of their evidence")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Facility
@@ -522,6 +526,7 @@ class SourceFilterSet(filters.FilterSet):
         field_name="published_date", lookup_expr="lte", help_text="Sources published on or before this date."
     )
     q = SearchFilter(searched="source titles and publishers and the quotes taken from them")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Source
@@ -538,6 +543,7 @@ class CommodityFilterSet(filters.FilterSet):
         help_text="Element, group of elements, material or product.",
     )
     q = SearchFilter(searched="commodity names, symbols and descriptions")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Commodity

@@ -22,6 +22,9 @@ import batch and every ``load_dataset`` run open one) each record gets at most o
 ends, after its inlines, lists and evidence are saved; so the version records what the editor saved, and names the
 editor. Outside a scope (a shell, a plain ``save()``) every write records its own version at once.
 
+Every version also feeds the public change feed: a ``ChangeEntry`` is written with it, in the same transaction, when
+the public sees a difference (deals/changes.py).
+
 Writes that send no signal (``QuerySet.update()``, ``bulk_create()``, raw SQL) to link or evidence rows must call
 :func:`record_relations_changed` for the records they belong to.
 """
@@ -40,7 +43,9 @@ from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+
+from deals.changes import change_entry_relations_bumped, change_entry_write
 
 # What each record's version records. "links": (snapshot key, accessor on the record, the link row's other end).
 RELATIONS: dict[str, dict[str, Any]] = {
@@ -100,6 +105,11 @@ def relations_snapshot(*, record: models.Model) -> dict[str, Any]:
     evidence = record.evidence.select_related("source").order_by("source__slug", "start", "end", "pk")
     snapshot["evidence"] = [evidence_snapshot(ev) for ev in evidence]
     return snapshot
+
+
+def _feed_entry(sender, instance, history_instance, **kwargs) -> None:
+    # The change feed's entry is written with the version it describes, in the same transaction (deals/changes.py).
+    change_entry_write(model=type(instance), version=history_instance)
 
 
 def _fill_snapshot(sender, instance, history_instance, **kwargs) -> None:
@@ -200,6 +210,8 @@ def _apply(item: _Pending) -> None:
         if not manager.filter(pk=item.pk).update(updated=timezone.now()):
             return  # deleted meanwhile: its deletion is its last version
         if not item.version:
+            if item.model._meta.label == "deals.Company":  # only its deal parties bump it without a version
+                change_entry_relations_bumped(model=item.model, pk=item.pk, fields=["deals"])
             return
         instance = manager.get(pk=item.pk)
         if item.reason:
@@ -331,6 +343,9 @@ def history_signals_connect() -> None:
         model = apps.get_model(label)
         pre_create_historical_record.connect(
             _fill_snapshot, sender=model.history.model, dispatch_uid=f"reexapi-history-snapshot:{label}"
+        )
+        post_create_historical_record.connect(
+            _feed_entry, sender=model.history.model, dispatch_uid=f"reexapi-history-feed:{label}"
         )
         for name in RELATIONS[label]["m2m"]:
             field = model._meta.get_field(name)

@@ -16,10 +16,13 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalChanges
 
 from deals.models import (
+    ChangeEntry,
+    ChangeSequence,
     Commodity,
     Company,
     DatasetRelease,
@@ -487,8 +490,14 @@ CASES: dict[str, Case] = {
 
 # --- Choice fields: the database refuses a value outside the field's choices ----------------------------------------
 
+
 # How each model's constraints are prefixed, and a row of it with every figure stated, so that any choice (a
 # period, a qualifier, a precision) may be written to it without breaking another rule.
+def _change_entry(**values) -> ChangeEntry:
+    row = {"time": timezone.now(), "resource": "deals", "record_id": 1, "slug": "a-deal", "action": "updated"}
+    return ChangeEntry.objects.create(**{**row, **values})
+
+
 _CHOICE_ROWS: dict[type[models.Model], tuple[str, Callable[[], models.Model]]] = {
     Commodity: ("commodity", CommodityFactory),
     SupplyChainStage: ("stage", _new_stage),
@@ -510,6 +519,7 @@ _CHOICE_ROWS: dict[type[models.Model], tuple[str, Callable[[], models.Model]]] =
     FacilityCompany: ("facility_company", FacilityCompanyFactory),
     Deal: ("deal", DealFactory),
     DealParty: ("deal_party", DealPartyFactory),
+    ChangeEntry: ("changeentry", lambda: _change_entry(sequence=900)),
 }
 # A precision is empty only together with its date (see the *_precision_together constraints).
 _PRECISION_DATES = {
@@ -569,6 +579,31 @@ CASES["datasetversion_single_row"] = Case(
         lambda: _update(DatasetVersion.objects.create(id=1, token="c" * 32), id=0),
     ),
     mentions=_check("datasetversion_single_row"),
+)
+
+# --- The change feed (deals/changes.py): one counter row; unique, non-negative sequence numbers -----------------
+CASES["changesequence_single_row"] = Case(
+    valid=lambda: ChangeSequence.objects.create(id=1, value=0),
+    violations=(
+        lambda: ChangeSequence.objects.create(id=2, value=0),
+        lambda: _update(ChangeSequence.objects.create(id=1), id=0),
+    ),
+    mentions=_check("changesequence_single_row"),
+)
+CASES["ChangeSequence.value:nonnegative"] = Case(
+    valid=lambda: ChangeSequence.objects.create(id=1, value=0),
+    violations=(lambda: _update(ChangeSequence.objects.create(id=1, value=3), value=-1),),
+    mentions=_nonnegative("deals_changesequence", "value"),
+)
+CASES["ChangeEntry.sequence:unique"] = Case(
+    valid=lambda: (_change_entry(sequence=1), _change_entry(sequence=2)),
+    violations=(lambda: (_change_entry(sequence=1), _change_entry(sequence=1)),),
+    mentions=_field_unique("deals_changeentry", "sequence"),
+)
+CASES["ChangeEntry.sequence:nonnegative"] = Case(
+    valid=lambda: _change_entry(sequence=0),
+    violations=(lambda: _change_entry(sequence=-1), lambda: _update(_change_entry(sequence=5), sequence=-5)),
+    mentions=_nonnegative("deals_changeentry", "sequence"),
 )
 
 
@@ -700,7 +735,7 @@ def test_constraint_enumeration_sees_the_known_rules():
     choice_fields = [
         (m, f) for m in _dataset_models() for f in m._meta.local_fields if f.choices and not isinstance(f, CountryField)
     ]
-    assert len(choice_fields) == 22
+    assert len(choice_fields) == 23
     assert {f"{_CHOICE_ROWS[m][0]}_{f.name}_valid" for m, f in choice_fields} <= keys
 
 

@@ -62,7 +62,7 @@ class PublicationLifecycleMixin:
                 raise
             return answer
 
-    def _lifecycle_answer(self, *, slug: str) -> Response | None:
+    def _lifecycle_answer(self, *, slug: str, url_name: str = "detail") -> Response | None:
         model = self.get_queryset().model
         record = record_resolve(model=model, slug=slug)
         if record is None:
@@ -71,7 +71,7 @@ class PublicationLifecycleMixin:
         if final.pk != record.pk or final.slug != slug:
             if final.publication_status == PublicationStatus.DRAFT:
                 return None
-            location = reverse(f"api:{self.basename}-detail", kwargs={"slug": final.slug}, request=self.request)
+            location = reverse(f"api:{self.basename}-{url_name}", kwargs={"slug": final.slug}, request=self.request)
             why = f"Merged into “{final.slug}”." if final.pk != record.pk else f"Renamed to “{final.slug}”."
             body = RecordMovedSerializer({"detail": why, "slug": final.slug, "location": location}).data
             return Response(body, status=status.HTTP_301_MOVED_PERMANENTLY, headers={"Location": location})

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from deals.api import releases, stats, views
+from deals.api.changes import ChangeFeedView
 
 app_name = "api"
 
@@ -19,6 +20,7 @@ _NAME = rf"(?P<name>{releases.FILE_NAME_REGEX})"
 
 urlpatterns = [
     path("", views.ApiIndexView.as_view(), name="index"),
+    path("changes/", ChangeFeedView.as_view(), name="change-list"),
     *router.urls,
     path("releases/", releases.ReleaseListView.as_view(), name="release-list"),
     path("releases/index.json", releases.ReleaseIndexView.as_view(), name="release-index"),

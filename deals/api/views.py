@@ -22,6 +22,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from deals import selectors
 from deals.api import schema as docs
+from deals.api.changes import RecordHistoryMixin
 from deals.api.pagination import StrictPageNumberPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
@@ -162,10 +163,11 @@ def _resource_schema(
 ):
     """The OpenAPI documentation of a resource's list and detail operations; ``publishable`` resources (deals,
     companies, facilities) list only published records, and their details also answer 410 and 301."""
-    lifecycle = {}
+    lifecycle, history = {}, {}
     detail_description = f"One {noun} by slug. JSON only; the only query parameter accepted is `format=json`."
     if publishable:
         lifecycle = {(301, "application/json"): MOVED_RESPONSE, (410, "application/json"): GONE_RESPONSE}
+        history = {"history": extend_schema(tags=[plural])}  # the rest is documented in deals/api/changes.py
         detail_description += (
             f" Only a published {noun} is shown; a draft answers 404 like a slug that does not exist. A withdrawn "
             f"{noun} answers 410 with the reason and the date; a {noun} merged into another, or an old slug after a "
@@ -197,6 +199,7 @@ def _resource_schema(
             },
             examples=[docs.example(f"A {noun}", detail_example)],
         ),
+        **history,
     )
 
 
@@ -211,7 +214,7 @@ def _resource_schema(
     list_description="Published deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
-class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Deals: funding rounds, offtakes, MOUs, grants, acquisitions…"""
 
     serializer_class = DealSerializer
@@ -244,7 +247,7 @@ class DealViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     "facilities and of their evidence, and their provenance. The detail adds their deals and facilities with "
     "roles. Default order: name, slug.",
 )
-class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Companies, governments and agencies."""
 
     serializer_class = CompanySerializer
@@ -276,7 +279,7 @@ class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
     "roles), commodities, deals and provenance. Default order: name, slug.",
 )
-class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
+class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
     serializer_class = FacilitySerializer

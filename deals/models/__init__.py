@@ -22,6 +22,7 @@ from deals.models.base import (
     SlugModel,
     ValueQualifier,
 )
+from deals.models.changes import ChangeAction, ChangeEntry, ChangeSequence
 from deals.models.company import Company
 from deals.models.dataset_version import DatasetVersion
 from deals.models.deal import Deal, DealParty
@@ -36,6 +37,9 @@ from deals.models.vocabulary import Commodity, SupplyChainStage
 __all__ = [
     "CURRENCY_VALIDATOR",
     "SHA256_VALIDATOR",
+    "ChangeAction",
+    "ChangeEntry",
+    "ChangeSequence",
     "Commodity",
     "Company",
     "DatasetRelease",

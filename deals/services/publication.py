@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from deals.coverage import record_coverage_gaps
+from deals.history import history_deferred
 from deals.models import (
     Company,
     Deal,
@@ -143,13 +144,15 @@ def _m2m_move(*, duplicate: models.Model, survivor: models.Model, name: str) -> 
     manager.clear()
 
 
-@transaction.atomic
+@history_deferred()
 def record_merge(*, duplicate: PublishableModel, survivor: PublishableModel) -> PublishableModel:
     """Merge ``duplicate`` into ``survivor``: its evidence and links move to the survivor, and it stays as a
     withdrawn row whose URL answers 301 to the survivor's.
 
     The survivor keeps its own field values; the moved quotes keep naming the fields they supported. Records
     merged into the duplicate earlier are re-pointed to the survivor, so every old URL redirects in one hop.
+    One transaction and one version per record changed (a history scope): the change feed shows the duplicate's
+    merge and the survivor's update, not each moved row.
     """
     if type(duplicate) is not type(survivor):
         raise PublicationError("Only records of the same kind can be merged.")

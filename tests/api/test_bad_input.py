@@ -213,7 +213,7 @@ def test_unknown_parameter_message_lists_the_filters(client):
     assert message == (
         "Unknown query parameter. Valid parameters: announced_after, announced_before, commodity, commodity_exact, "
         "company, country, format, ordering, page, page_size, party_country, party_kind, q, role, source, stage, "
-        "status, type, value_usd_max, value_usd_min."
+        "status, type, updated_since, value_usd_max, value_usd_min."
     )
 
 

@@ -45,6 +45,17 @@ def _pair(factory, field: str, match, other, value: str | None = None):
     return build
 
 
+def _changed_since(factory):
+    """A FilterCase builder for ``updated_since``: one record changed now, one last changed in 2020."""
+
+    def build():
+        a, b = factory(), factory()
+        type(b).objects.filter(pk=b.pk).update(updated=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+        return "2021-01-01", a.slug, b.slug
+
+    return build
+
+
 # --- deals ---------------------------------------------------------------------------------------------------
 
 
@@ -167,6 +178,7 @@ class TestDeals(ReadEndpointSuite):
         FilterCase("value_usd_min", _deal_valued("75000000", "75000000", "74999999.99")),
         FilterCase("value_usd_max", _deal_valued("75000000.5", "75000000.50", "75000000.51")),
         FilterCase("source", _deal_from_source),
+        FilterCase("updated_since", _changed_since(DealFactory)),
     ]
 
     def make(self, **kwargs):
@@ -312,6 +324,7 @@ class TestCompanies(ReadEndpointSuite):
     filter_cases = [
         FilterCase("kind", _pair(CompanyFactory, "kind", Company.Kind.AGENCY, Company.Kind.COMPANY)),
         FilterCase("country", _pair(CompanyFactory, "country", "CN", "US")),
+        FilterCase("updated_since", _changed_since(CompanyFactory)),
     ]
 
     def make(self, **kwargs):
@@ -465,6 +478,7 @@ class TestFacilities(ReadEndpointSuite):
         FilterCase("capacity_unit", _facility_with_capacity("TONNES", "3000", "3000")),
         FilterCase("jobs_min", _facility_with_jobs("500", 500, 499)),
         FilterCase("jobs_max", _facility_with_jobs("500", 500, None), "null-excluded"),
+        FilterCase("updated_since", _changed_since(FacilityFactory)),
     ]
 
     def make(self, **kwargs):
@@ -530,6 +544,7 @@ class TestSources(ReadEndpointSuite):
         FilterCase(
             "published_before", _source_dated("2025-09-12", datetime.date(2025, 9, 12), datetime.date(2025, 9, 13))
         ),
+        FilterCase("updated_since", _changed_since(CitedSourceFactory)),
     ]
 
     def make(self, **kwargs):
@@ -578,6 +593,7 @@ class TestCommodities(ReadEndpointSuite):
     detail_queries = 1
     filter_cases = [
         FilterCase("kind", _pair(CommodityFactory, "kind", "material", "element")),
+        FilterCase("updated_since", _changed_since(CommodityFactory)),
     ]
 
     def make(self, **kwargs):

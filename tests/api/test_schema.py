@@ -13,9 +13,15 @@ from django.conf import settings
 from django.core.management import call_command
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-OPERATIONS = 19  # the index, list + detail of five collections, six of releases, and the two statistics
+OPERATIONS = 23  # the index, list + detail of five collections, six of releases, the two statistics, the change
+# feed and three records' histories
 RELEASES = "/api/v1/releases/"  # not collections of records: checked by tests/api/test_releases.py
 STATS = "/api/v1/stats/"
+FEED = "/api/v1/changes/"
+
+
+def _is_detail(path: str) -> bool:
+    return path.endswith(("{slug}/", "{slug}/history/"))
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +67,10 @@ def test_every_operation_has_a_description_an_example_and_error_bodies(schema):
             assert content.get("examples") or content.get("example"), (path, media_type)
         bad = operation["responses"]["400"]["content"]["application/json"]["schema"]
         assert bad == {"$ref": "#/components/schemas/ValidationError"}, path
-        if path.endswith("{slug}/"):
+        if _is_detail(path):
             missing = operation["responses"]["404"]["content"]["application/json"]["schema"]
             assert missing == {"$ref": "#/components/schemas/ErrorDetail"}, path
-        elif path != "/api/v1/":
+        elif path not in ("/api/v1/", FEED):  # the feed has no pages to run past, and no slugs
             # A page past the end ({"detail": …}) or an unknown slug in a filter (keyed like a 400).
             missing = operation["responses"]["404"]["content"]["application/json"]["schema"]
             assert missing["oneOf"] == [
@@ -88,7 +94,7 @@ def test_lists_document_json_and_csv(schema):
         if path.startswith(RELEASES):
             continue
         content = operation["responses"]["200"]["content"]
-        if path.endswith("{slug}/") or path == "/api/v1/" or path.startswith(STATS):
+        if _is_detail(path) or path in ("/api/v1/", FEED) or path.startswith(STATS):
             assert list(content) == ["application/json"], path
         else:
             assert set(content) == {"application/json", "text/csv"}, path
@@ -108,10 +114,16 @@ def test_list_parameters_are_the_accepted_query_parameters(schema):
     from django.urls import resolve
 
     for path, _, operation in operations(schema):
-        if path.endswith("{slug}/") or path == "/api/v1/" or path.startswith(RELEASES):
+        documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if path == FEED:
+            assert documented == resolve(path).func.cls.allowed_query_params, path
+            continue
+        if path.endswith("{slug}/history/"):
+            assert documented == {"page", "page_size", "format"}, path
+            continue
+        if _is_detail(path) or path == "/api/v1/" or path.startswith(RELEASES):
             continue
         view = resolve(path).func.cls
-        documented = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
         if path.startswith(STATS):  # the list's filters, group_by and format
             accepted = view().allowed_query_params()
             assert accepted == set(view.filterset_class.base_filters) | {"group_by", "format"}
