@@ -43,7 +43,7 @@ def immutable_triggers_drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0012_dataset_version'),
+        ('deals', '0013_source_redistribution_licensed'),
     ]
 
     operations = [
