@@ -201,6 +201,7 @@ FACILITY_EXAMPLE = {
     "status": "planned",
     "country": {"code": "US", "name": "United States of America"},
     "region": "Ohio",
+    "region_code": "US-OH",
     "locality": "Columbus",
     "latitude": None,
     "longitude": None,

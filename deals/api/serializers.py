@@ -446,6 +446,7 @@ class FacilitySerializer(serializers.ModelSerializer):
             "status",
             "country",
             "region",
+            "region_code",
             "locality",
             "latitude",
             "longitude",
