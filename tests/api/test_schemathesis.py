@@ -25,7 +25,7 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 13  # the index, list + detail of five collections, and the two statistics
+OPERATIONS = 21  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, and the two statistics
 PHASES = ("examples", "coverage", "fuzzing")
 
 
