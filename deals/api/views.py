@@ -87,7 +87,9 @@ class StrictQueryMixin:
 
     def query_filterset_class(self):
         """The FilterSet whose filters this request accepts (lists only; a statistics view names its own)."""
-        return getattr(self, "filterset_class", None) if getattr(self, "action", None) in self.collection_actions else None
+        if getattr(self, "action", None) in self.collection_actions:
+            return getattr(self, "filterset_class", None)
+        return None
 
     def allowed_query_params(self) -> set[str]:
         action = getattr(self, "action", None)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deals', '0012_dataset_version'),
+        ('deals', '0015_change_feed'),
     ]
 
     operations = [
