@@ -125,7 +125,8 @@ def test_every_field_and_component_is_described(schema):
 def test_page_size_bounds_are_documented(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
     assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}
-    assert "-announced_date" in parameters["ordering"]["schema"]["items"]["enum"]
+    assert parameters["ordering"]["schema"]["items"] == {"$ref": "#/components/schemas/DealOrderingEnum"}
+    assert "-announced_date" in schema["components"]["schemas"]["DealOrderingEnum"]["enum"]
 
 
 @pytest.mark.django_db
