@@ -507,6 +507,7 @@ class FacilitySerializer(PublicModelSerializer):
             "status",
             "country",
             "region",
+            "region_code",
             "locality",
             "latitude",
             "longitude",
@@ -531,7 +532,7 @@ class FacilitySerializer(PublicModelSerializer):
             "provenance",
             "updated",
         ]
-        blank_as_null = ("capacity_unit", "investment_currency")
+        blank_as_null = ("region_code", "capacity_unit", "investment_currency")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -616,174 +617,6 @@ class CommoditySerializer(PublicModelSerializer):
     class Meta:
         model = Commodity
         fields = ["slug", "url", "name", "kind", "symbol", "parent", "description", "deal_count", "facility_count"]
-
-
-# --- CSV rows (flat) -----------------------------------------------------------------------------------------
-
-
-def _joined(values) -> str:
-    return ";".join(values)
-
-
-class DealCsvSerializer(serializers.ModelSerializer):
-    """A deal as one flat CSV row; lists are semicolon-joined."""
-
-    url = _detail_url("deal")
-    countries = serializers.SerializerMethodField(help_text="ISO codes, semicolon-joined.")
-    commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
-    stages = serializers.SerializerMethodField(help_text="Stage slugs, semicolon-joined.")
-    parties = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
-    facilities = serializers.SerializerMethodField(help_text="Facility slugs, semicolon-joined.")
-    source_slugs = serializers.SerializerMethodField(help_text="Slugs of the supporting sources, semicolon-joined.")
-    evidence_count = _count("Number of evidence quotes.")
-
-    class Meta:
-        model = Deal
-        fields = [
-            "slug",
-            "title",
-            "deal_type",
-            "status",
-            "announced_date",
-            "announced_date_precision",
-            "amount",
-            "currency",
-            "amount_usd",
-            "value_qualifier",
-            "countries",
-            "commodities",
-            "stages",
-            "parties",
-            "facilities",
-            "source_slugs",
-            "evidence_count",
-            "url",
-        ]
-
-    def get_countries(self, deal) -> str:
-        return _joined(country.code for country in deal.countries)
-
-    def get_commodities(self, deal) -> str:
-        return _joined(c.slug for c in deal.commodities.all())
-
-    def get_stages(self, deal) -> str:
-        return _joined(s.slug for s in deal.stages.all())
-
-    def get_parties(self, deal) -> str:
-        return _joined(f"{link.company.slug}:{link.role}" for link in deal.party_links.all())
-
-    def get_facilities(self, deal) -> str:
-        return _joined(f.slug for f in deal.facilities.all())
-
-    def get_source_slugs(self, deal) -> str:
-        return _joined(dict.fromkeys(e.source.slug for e in deal.evidence.all()))
-
-
-class CompanyCsvSerializer(serializers.ModelSerializer):
-    """A company as one flat CSV row."""
-
-    url = _detail_url("company")
-    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
-    aliases = serializers.SerializerMethodField(help_text="Aliases, semicolon-joined.")
-    parent = serializers.CharField(source="parent_public.slug", read_only=True, default="", help_text="Parent's slug.")
-    deal_count = _count("Number of deals.")
-    facility_count = _count("Number of facility roles.")
-    evidence_count = _count("Number of evidence quotes.")
-
-    class Meta:
-        model = Company
-        fields = [
-            "slug",
-            "name",
-            "kind",
-            "country",
-            "locality",
-            "aliases",
-            "parent",
-            "website",
-            "deal_count",
-            "facility_count",
-            "evidence_count",
-            "url",
-        ]
-
-    def get_aliases(self, company) -> str:
-        return _joined(company.aliases)
-
-
-class FacilityCsvSerializer(serializers.ModelSerializer):
-    """A facility as one flat CSV row."""
-
-    url = _detail_url("facility")
-    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
-    companies = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
-    commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
-    evidence_count = _count("Number of evidence quotes.")
-
-    class Meta:
-        model = Facility
-        fields = [
-            "slug",
-            "name",
-            "kind",
-            "status",
-            "country",
-            "region",
-            "locality",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "capacity_amount",
-            "capacity_unit",
-            "capacity_period",
-            "planned_start",
-            "companies",
-            "commodities",
-            "evidence_count",
-            "url",
-        ]
-
-    def get_companies(self, facility) -> str:
-        return _joined(f"{link.company.slug}:{link.role}" for link in facility.company_links.all())
-
-    def get_commodities(self, facility) -> str:
-        return _joined(c.slug for c in facility.commodities.all())
-
-
-class SourceCsvSerializer(serializers.ModelSerializer):
-    """A source as one flat CSV row."""
-
-    url = _detail_url("source")
-    document_url = serializers.URLField(source="url", read_only=True, help_text="Where it is published.")
-    evidence_count = _count("Number of evidence quotes.")
-
-    class Meta:
-        model = Source
-        fields = [
-            "slug",
-            "title",
-            "publisher",
-            "author",
-            "published_date",
-            "published_date_precision",
-            "kind",
-            "document_url",
-            "evidence_count",
-            "url",
-        ]
-
-
-class CommodityCsvSerializer(serializers.ModelSerializer):
-    """A commodity as one flat CSV row."""
-
-    url = _detail_url("commodity")
-    parent = serializers.CharField(source="parent.slug", read_only=True, default="", help_text="Parent's slug.")
-    deal_count = _count("Number of deals.")
-    facility_count = _count("Number of facilities.")
-
-    class Meta:
-        model = Commodity
-        fields = ["slug", "name", "kind", "symbol", "parent", "deal_count", "facility_count", "url"]
 
 
 # --- index and errors ----------------------------------------------------------------------------------------
