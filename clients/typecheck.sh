@@ -12,7 +12,7 @@ out=$(realpath "$1")
 cd "$root"
 status=0
 echo "== mypy --strict clients/python/example.py"
-MYPYPATH="$out/python" .venv/bin/mypy --strict --cache-dir "$out/.mypy_cache" clients/python/example.py || status=1
+MYPYPATH="$out/python" .venv/bin/mypy --strict clients/python/example.py || status=1
 echo "== tsc --strict --noEmit clients/typescript/example.ts"
 if node_modules/.bin/tsc --strict --noEmit --pretty false -p "$out/typescript/tsconfig.json"; then
   echo "tsc: 0 errors"

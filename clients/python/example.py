@@ -84,7 +84,8 @@ def main(base_url: str) -> None:
         return
     parties = ", ".join(f"{party.name} ({party.role})" for party in detail.parties)
     print(f"detail: {detail.title} | {detail.deal_type} | {usd(detail.amount_usd)} | parties: {parties}")
-    print(f"        {detail.evidence_count} quotes from {len({q.source.slug for q in detail.provenance})} sources")
+    sources = {quote.source.slug for quote in detail.provenance}
+    print(f"evidence: {detail.evidence_count} quotes from {len(sources)} sources")
     etag = detailed.headers.get("ETag")
     if etag is None:
         fail("the detail has no ETag")

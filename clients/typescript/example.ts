@@ -87,7 +87,7 @@ async function main(baseUrl: string): Promise<void> {
   const parties = detail.parties.map((party) => `${party.name} (${party.role})`).join(", ");
   console.log(`detail: ${detail.title} | ${detail.deal_type} | ${usd(detail.amount_usd)} | parties: ${parties}`);
   const sources = new Set(detail.provenance.map((quote) => quote.source.slug));
-  console.log(`        ${detail.evidence_count} quotes from ${sources.size} sources`);
+  console.log(`evidence: ${detail.evidence_count} quotes from ${sources.size} sources`);
   const etag = detailed.response.headers.get("ETag");
   if (etag === null) {
     throw new Unexpected("the detail has no ETag");
