@@ -10,6 +10,8 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from deals.licensing import DATASET_LICENSE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -336,6 +338,19 @@ supports).
 
 **Read-only.** Every endpoint answers GET (and HEAD/OPTIONS); writes get 405. No authentication.
 
+**Not stated is null.** A choice, a code, a date or a figure the sources do not state is `null`, never `""`
+(e.g. `value_qualifier`, `currency`, `announced_date_precision`, `capacity_unit`); every field of a response is
+always present. Free text (titles, descriptions, localities) is `""` when empty. Choices are named enums shared by
+filters and responses (`x-enum-varnames`, `x-enum-descriptions`); country codes are one enum, `CountryCodeEnum`.
+
+**Numbers.** Money, capacities and coordinates are decimal strings with a fixed number of decimals, exactly as
+each field's `pattern` says (e.g. `"10000000.00"`): exact, never a binary float. The USD filters take a plain
+decimal string with at most 2 decimals (`value_usd_min=1250000.50`); anything else (`0.30000000000000004`,
+`1e6`) is a 400 naming the parameter, never silently rounded.
+
+**Caching.** Every 200 carries a strong `ETag` and `Cache-Control: public, max-age=60`; a request with
+`If-None-Match` naming the current ETag gets a 304 without a body.
+
 **Identifiers.** Records are addressed by `slug`; related records appear as brief objects with `slug`,
 `name` or `title`, and `url` (the absolute API URL of their detail).
 
@@ -370,20 +385,46 @@ each with a list of messages saying what is wrong and what is allowed: invalid v
 parameters (the message lists the valid ones), unknown ordering fields, parameters repeated that take one value,
 NUL bytes, values longer than 200 characters, page sizes above the maximum. Unknown paths and slugs are a 404
 (`{"detail": ...}`); a filter naming a slug of no record is a 404 keyed by the parameter, like a 400. Any method
-but GET, HEAD and OPTIONS is a 405 with `Allow`, whatever the query string (component `MethodNotAllowed`).
+but GET, HEAD and OPTIONS is a 405 with `Allow` (`GET, HEAD, OPTIONS`), whatever the query string.
 406: the `Accept` header names no format served; 503: the database is unavailable (`Retry-After`).
 
 **Rate limits.** Each client IP may send a number of requests per window (default 600 per minute; every answer
 counts, cached ones too). Every response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
 (seconds until the window ends); past the limit the answer is a 429 with `Retry-After`.
+
+**Licences.** The data (records, quotes as published here, editors' text) is under CC BY 4.0 (`info.license`);
+the source articles stay their publishers'. The code of ReexAPI is under the Apache License 2.0.
+
+**Changes.** The API's changelog is the "Changelog" section of docs/api.md.
 """
+
+# The public base URL of this deployment: the OpenAPI `servers` entry (generated clients' default base URL).
+REEXAPI_PUBLIC_BASE_URL = env.str("REEXAPI_PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ReexAPI",
     "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
+    "LICENSE": {"name": DATASET_LICENSE["name"], "url": DATASET_LICENSE["url"]},
+    "CONTACT": {"name": "ReexAPI editors", "url": f"{REEXAPI_PUBLIC_BASE_URL}/"},
+    "TAGS": [
+        {"name": "index", "description": "The API root: links to every collection and to the documentation."},
+        {
+            "name": "deals",
+            "description": "Funding rounds, offtakes, MOUs, grants, acquisitions, plant investments and government "
+            "agreements, each with its parties, commodities, stages, countries and the quotes that support it.",
+        },
+        {"name": "companies", "description": "Companies, state-owned enterprises, governments and agencies."},
+        {
+            "name": "facilities",
+            "description": "Mines, separation plants, refineries, magnet and battery-materials plants.",
+        },
+        {"name": "sources", "description": "The documents every public fact is quoted from, with their digests."},
+        {"name": "commodities", "description": "The commodity vocabulary: elements, groups, materials, products."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "OAS_VERSION": "3.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -401,12 +442,18 @@ SPECTACULAR_SETTINGS = {
         "FacilityCompanyRoleEnum": "deals.models.FacilityCompany.Role",
         "DatePrecisionEnum": "deals.models.DatePrecision",
         "ValueQualifierEnum": "deals.models.ValueQualifier",
+        "LocationPrecisionEnum": "deals.models.Facility.LocationPrecision",
+        "CapacityPeriodEnum": "deals.models.Facility.CapacityPeriod",
+        "SegmentEnum": "deals.models.SupplyChainStage.Segment",
+        "CountryCodeEnum": "deals.api.schema_enums.country_choices",
     },
     "SORT_OPERATION_PARAMETERS": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "deals.api.schema.blank_enum_describe",
         "deals.api.schema.query_parameters_constrain",
+        # After drf-spectacular's enum hook: filters and responses share one component per choice set.
+        "deals.api.schema_enums.enums_share",
+        "deals.api.schema_headers.responses_headers_declare",
     ],
 }
 

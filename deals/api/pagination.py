@@ -93,16 +93,14 @@ class StrictPageNumberPagination(PageNumberPagination):
             "properties": {
                 "count": {"type": "integer", "description": "Number of matching records on all pages.", "example": 123},
                 "next": {
-                    "type": "string",
+                    "type": ["string", "null"],
                     "format": "uri",
-                    "nullable": True,
                     "description": "URL of the next page; null on the last page.",
                     "example": "http://127.0.0.1:8000/api/v1/deals/?page=2",
                 },
                 "previous": {
-                    "type": "string",
+                    "type": ["string", "null"],
                     "format": "uri",
-                    "nullable": True,
                     "description": "URL of the previous page; null on the first page.",
                     "example": None,
                 },

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 from deals.api.serializers import ErrorDetailSerializer
 
@@ -43,16 +44,33 @@ def slug_parameter(noun: str) -> OpenApiParameter:
     )
 
 
-def blank_enum_describe(result, generator, request, public):
-    """Postprocessing hook: give drf-spectacular's shared ``BlankEnum`` (the empty choice) a description."""
-    blank = result.get("components", {}).get("schemas", {}).get("BlankEnum")
-    if blank is not None:
-        blank["description"] = "Empty: not stated."
-    return result
+def decimal_pattern(*, whole_digits: int, decimal_places: int, signed: bool) -> str:
+    """The exact shape DRF writes a decimal in (COERCE_DECIMAL_TO_STRING): at least one whole digit, and always
+    ``decimal_places`` decimals, e.g. ``"10000000.00"`` for 2 places."""
+    sign = "-?" if signed else ""
+    decimals = rf"\.[0-9]{{{decimal_places}}}" if decimal_places else ""
+    return rf"^{sign}[0-9]{{1,{max(whole_digits, 1)}}}{decimals}$"
 
 
 class ApiAutoSchema(AutoSchema):
-    """AutoSchema that documents CSV list responses as text with their columns, instead of the JSON schema."""
+    """AutoSchema of the public API: no security requirement (the API has no authentication), decimals with the
+    exact pattern they are sent in, and CSV list responses documented as text with their columns."""
+
+    def get_auth(self):
+        # drf-spectacular writes `security: [{}]` ("no authentication is also fine") when AllowAny is used;
+        # generated clients then demand an authenticated client. The public API has no authentication at all.
+        return []
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
+            min_value = field.min_value
+            schema["pattern"] = decimal_pattern(
+                whole_digits=field.max_whole_digits or 1,
+                decimal_places=field.decimal_places or 0,
+                signed=min_value is None or min_value < 0,
+            )
+        return schema
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
@@ -212,11 +230,11 @@ FACILITY_EXAMPLE = {
     "planned_start": "2027-01-01",
     "planned_start_precision": "year",
     "jobs": None,
-    "jobs_qualifier": "",
+    "jobs_qualifier": None,
     "investment_amount": None,
-    "investment_currency": "",
+    "investment_currency": None,
     "investment_amount_usd": None,
-    "investment_qualifier": "",
+    "investment_qualifier": None,
     "description": "A sintered magnet plant.",
     "companies": [{**_brief("companies", "example-magnets", "Example Magnets"), "role": "owner"}],
     "commodities": [_brief("commodities", "ndfeb-magnets", "NdFeB magnets")],
@@ -317,12 +335,6 @@ COMMON_ERROR_RESPONSES = {
     },
 }
 DETAIL_ERROR_RESPONSES: dict[str, dict] = {}
-METHOD_NOT_ALLOWED_RESPONSE = {
-    "description": "Any method but GET, HEAD and OPTIONS (the API is read-only), answered before the query string "
-    "is looked at; `Allow` lists the methods.",
-    "headers": {"Allow": {"description": "GET, HEAD, OPTIONS.", "schema": {"type": "string"}}},
-    "content": {"application/json": {"schema": _ERROR_DETAIL}},
-}
 LIST_NOT_FOUND_SCHEMA = {
     "oneOf": [_ERROR_DETAIL, {"$ref": "#/components/schemas/ValidationError"}],
     "description": '`{"detail": …}` for a page past the end; keyed by the parameter, like a 400, for slugs '
@@ -393,7 +405,8 @@ def query_parameters_constrain(result, generator, request, public):
     - USD bounds are strings of the exact decimal shape the server accepts;
     - a list's 404 is also a slug filter naming no record;
     - every operation may answer 406, 429 and 503 (``COMMON_ERROR_RESPONSES``), details also
-      ``DETAIL_ERROR_RESPONSES``; 405 is a shared component (there is no write operation to attach it to).
+      ``DETAIL_ERROR_RESPONSES``. 405 (any write) is in the API's description: there is no write operation to attach
+      it to, and an unused component is a lint warning.
     """
     slug_filters = _slug_filter_names()
     for path, methods in result.get("paths", {}).items():
@@ -408,5 +421,4 @@ def query_parameters_constrain(result, generator, request, public):
             responses.update(COMMON_ERROR_RESPONSES)
             if "{" in path:
                 responses.update(DETAIL_ERROR_RESPONSES)
-    result.setdefault("components", {}).setdefault("responses", {})["MethodNotAllowed"] = METHOD_NOT_ALLOWED_RESPONSE
     return result

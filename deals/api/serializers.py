@@ -12,6 +12,7 @@ import functools
 from django.urls import get_script_prefix, get_urlconf
 from django.urls import reverse as django_reverse
 from drf_spectacular.utils import extend_schema_field
+from django_countries import countries
 from rest_framework import serializers
 
 from deals.coverage import record_coverage
@@ -83,6 +84,50 @@ def _related_url(view_name: str, source: str) -> SlugRelatedLink:
     )
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the model stores as an empty string when the sources do not state it; the API says null."""
+
+    def to_representation(self, value):
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """A code or unit the model stores as an empty string when not stated (a currency, a capacity unit); the API
+    says null."""
+
+    def to_representation(self, value):
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
+
+
+class PublicModelSerializer(serializers.ModelSerializer):
+    """Base of the JSON serializers: every field is always sent (``required`` in the schema, so generated clients
+    get plain, non-optional attributes), and "not stated" is null, never "".
+
+    - a choice field the model allows blank (e.g. ``value_qualifier``) is sent as null when blank;
+    - the fields named in ``Meta.blank_as_null`` (codes and units stored as "" when unknown) likewise;
+    - free text (titles, descriptions, localities) stays a string, "" when empty.
+    """
+
+    serializer_choice_field = BlankAsNullChoiceField
+
+    def build_field(self, field_name, info, model_class, nested_depth):
+        field_class, field_kwargs = super().build_field(field_name, info, model_class, nested_depth)
+        if not field_kwargs.get("read_only"):
+            field_kwargs["required"] = True
+            field_kwargs.pop("default", None)
+        blank_as_null = field_name in getattr(self.Meta, "blank_as_null", ())
+        if field_kwargs.get("allow_blank") and (issubclass(field_class, serializers.ChoiceField) or blank_as_null):
+            field_kwargs["allow_blank"] = False
+            field_kwargs["allow_null"] = True
+            if not issubclass(field_class, serializers.ChoiceField):
+                field_class = BlankAsNullCharField
+        return field_class, field_kwargs
+
+
 class OptionalUrlField(serializers.URLField):
     """A URL that the model stores as an empty string when unknown; the API says null instead of ""."""
 
@@ -96,7 +141,7 @@ class OptionalUrlField(serializers.URLField):
 # --- brief objects -------------------------------------------------------------------------------------------
 
 
-class CommodityBriefSerializer(serializers.ModelSerializer):
+class CommodityBriefSerializer(PublicModelSerializer):
     """A commodity in brief."""
 
     url = _detail_url("commodity")
@@ -106,7 +151,7 @@ class CommodityBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "url"]
 
 
-class SupplyChainStageBriefSerializer(serializers.ModelSerializer):
+class SupplyChainStageBriefSerializer(PublicModelSerializer):
     """A supply-chain stage (a fixed vocabulary; it has no endpoint of its own)."""
 
     class Meta:
@@ -114,7 +159,7 @@ class SupplyChainStageBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "segment"]
 
 
-class CompanyBriefSerializer(serializers.ModelSerializer):
+class CompanyBriefSerializer(PublicModelSerializer):
     """A company, government or agency in brief."""
 
     url = _detail_url("company")
@@ -124,7 +169,7 @@ class CompanyBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "url"]
 
 
-class FacilityBriefSerializer(serializers.ModelSerializer):
+class FacilityBriefSerializer(PublicModelSerializer):
     """A facility in brief."""
 
     url = _detail_url("facility")
@@ -134,7 +179,7 @@ class FacilityBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "url"]
 
 
-class DealBriefSerializer(serializers.ModelSerializer):
+class DealBriefSerializer(PublicModelSerializer):
     """A deal in brief."""
 
     url = _detail_url("deal")
@@ -144,7 +189,7 @@ class DealBriefSerializer(serializers.ModelSerializer):
         fields = ["slug", "title", "url"]
 
 
-class SourceBriefSerializer(serializers.ModelSerializer):
+class SourceBriefSerializer(PublicModelSerializer):
     """A source document in brief."""
 
     url = _detail_url("source")
@@ -158,14 +203,16 @@ class SourceBriefSerializer(serializers.ModelSerializer):
 class CountrySerializer(serializers.Serializer):
     """A country: ISO 3166-1 alpha-2 code and English name."""
 
-    code = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2 code, e.g. US.")
+    code = serializers.ChoiceField(
+        choices=list(countries), read_only=True, help_text="ISO 3166-1 alpha-2 code, e.g. US."
+    )
     name = serializers.CharField(read_only=True, help_text="English short name, e.g. United States of America.")
 
     def to_representation(self, instance):
         return {"code": instance.code, "name": str(instance.name)}
 
 
-class ProvenanceSerializer(serializers.ModelSerializer):
+class ProvenanceSerializer(PublicModelSerializer):
     """One verbatim quote from a source supporting the record, with its offsets in the source's text."""
 
     source = SourceBriefSerializer(read_only=True, help_text="The source the quote comes from.")
@@ -250,7 +297,7 @@ class _FieldProvenanceMixin(serializers.Serializer):
         return FieldProvenanceSerializer(shown, many=True).data
 
 
-class DealPartySerializer(serializers.ModelSerializer):
+class DealPartySerializer(PublicModelSerializer):
     """A party to a deal: the company in brief and its role."""
 
     slug = serializers.CharField(source="company.slug", read_only=True, help_text="The company's slug.")
@@ -262,7 +309,7 @@ class DealPartySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "url", "role"]
 
 
-class FacilityCompanyRoleSerializer(serializers.ModelSerializer):
+class FacilityCompanyRoleSerializer(PublicModelSerializer):
     """A company involved in a facility: the company in brief and its role."""
 
     slug = serializers.CharField(source="company.slug", read_only=True, help_text="The company's slug.")
@@ -274,7 +321,7 @@ class FacilityCompanyRoleSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "url", "role"]
 
 
-class CompanyDealRoleSerializer(serializers.ModelSerializer):
+class CompanyDealRoleSerializer(PublicModelSerializer):
     """A deal a company is party to: the deal in brief and the company's role in it."""
 
     slug = serializers.CharField(source="deal.slug", read_only=True, help_text="The deal's slug.")
@@ -286,7 +333,7 @@ class CompanyDealRoleSerializer(serializers.ModelSerializer):
         fields = ["slug", "title", "url", "role"]
 
 
-class CompanyFacilityRoleSerializer(serializers.ModelSerializer):
+class CompanyFacilityRoleSerializer(PublicModelSerializer):
     """A facility a company is involved in: the facility in brief and the company's role there."""
 
     slug = serializers.CharField(source="facility.slug", read_only=True, help_text="The facility's slug.")
@@ -305,7 +352,7 @@ def _count(help_text: str) -> serializers.IntegerField:
 # --- resources -----------------------------------------------------------------------------------------------
 
 
-class DealSerializer(serializers.ModelSerializer):
+class DealSerializer(PublicModelSerializer):
     """A deal with its parties, facilities, commodities, stages, countries and provenance."""
 
     url = _detail_url("deal")
@@ -347,6 +394,7 @@ class DealSerializer(serializers.ModelSerializer):
             "provenance",
             "updated",
         ]
+        blank_as_null = ("currency",)
 
 
 class DealDetailSerializer(_FieldProvenanceMixin, DealSerializer):
@@ -356,7 +404,7 @@ class DealDetailSerializer(_FieldProvenanceMixin, DealSerializer):
         fields = [*DealSerializer.Meta.fields, "field_provenance"]
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(PublicModelSerializer):
     """A company, government or agency with counts of its deals, facilities and evidence, and provenance."""
 
     url = _detail_url("company")
@@ -416,7 +464,7 @@ class CompanyDetailSerializer(_FieldProvenanceMixin, CompanySerializer):
         fields = [*CompanySerializer.Meta.fields, "deals", "facilities", "field_provenance"]
 
 
-class FacilitySerializer(serializers.ModelSerializer):
+class FacilitySerializer(PublicModelSerializer):
     """A facility with its location, capacity, companies (with roles), commodities, deals and provenance."""
 
     url = _detail_url("facility")
@@ -470,6 +518,7 @@ class FacilitySerializer(serializers.ModelSerializer):
             "provenance",
             "updated",
         ]
+        blank_as_null = ("capacity_unit", "investment_currency")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -485,7 +534,7 @@ class FacilityDetailSerializer(_FieldProvenanceMixin, FacilitySerializer):
         fields = [*FacilitySerializer.Meta.fields, "field_provenance"]
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(PublicModelSerializer):
     """A source document's metadata (without its text) and how many quotes were taken from it."""
 
     url = _detail_url("source")
@@ -543,7 +592,7 @@ class SourceDetailSerializer(SourceSerializer):
         return FacilityBriefSerializer(self._records(instance).facilities, many=True, context=self.context).data
 
 
-class CommoditySerializer(serializers.ModelSerializer):
+class CommoditySerializer(PublicModelSerializer):
     """A commodity with its parent and how many deals and facilities concern it."""
 
     url = _detail_url("commodity")
