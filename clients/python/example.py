@@ -21,11 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from reexapi_client import Client
 from reexapi_client.api.deals import v1_deals_list, v1_deals_retrieve
-from reexapi_client.models import DealDetail, ErrorDetail, PaginatedDealList, V1DealsListStatusItem
-from reexapi_client.types import Unset
+from reexapi_client.models import DealDetail, DealStatusEnum, ErrorDetail, PaginatedDealList
 
 PAGE_SIZE = 3
-STATUSES = [V1DealsListStatusItem.SIGNED, V1DealsListStatusItem.CLOSED]
+# The filter takes the same enum as the responses' `status` (one shared schema component).
+STATUSES = [DealStatusEnum.SIGNED, DealStatusEnum.CLOSED]
 MISSING_SLUG = "no-such-deal"
 
 
@@ -42,9 +42,9 @@ def page_of(link: str | None) -> int | None:
     return int(parse_qs(urlsplit(link).query)["page"][0])
 
 
-def usd(amount: str | None | Unset) -> str:
+def usd(amount: str | None) -> str:
     """A decimal string of US dollars as a reader would write it; 'not stated' when the sources give none."""
-    if not isinstance(amount, str):
+    if amount is None:
         return "not stated"
     return f"USD {Decimal(amount) / 1_000_000:,.1f}M"
 
@@ -68,7 +68,7 @@ def main(base_url: str) -> None:
         for deal in body.results:
             slugs.append(deal.slug)
             print(f"  {deal.slug} [{deal.status}] {usd(deal.amount_usd)}")
-            if isinstance(deal.amount_usd, str) and (largest is None or Decimal(deal.amount_usd) > largest[0]):
+            if deal.amount_usd is not None and (largest is None or Decimal(deal.amount_usd) > largest[0]):
                 largest = (Decimal(deal.amount_usd), deal.slug)
         page = page_of(body.next_)
     print(f"listed {len(slugs)} signed or closed deals in {pages} pages")
