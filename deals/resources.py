@@ -259,6 +259,7 @@ class FacilityResource(EvidencedRecordResource):
             "status",
             "country",
             "region",
+            "region_code",
             "locality",
             "latitude",
             "longitude",

@@ -26,7 +26,15 @@ class FacilityAdmin(EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAd
         (None, {"fields": ["slug", "name", "kind", "status", "commodities", "description"]}),
         (
             "Location",
-            {"fields": ["country", "region", "locality", ("latitude", "longitude"), "location_precision"]},
+            {
+                "fields": [
+                    "country",
+                    ("region", "region_code"),
+                    "locality",
+                    ("latitude", "longitude"),
+                    "location_precision",
+                ]
+            },
         ),
         (
             "Capacity and plans",

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 
 from deals.api.serializers import ErrorDetailSerializer
+from deals.gazetteer import GAZETTEER_ATTRIBUTION
 
 VALIDATION_ERROR_RESPONSE = OpenApiResponse(
     response={"$ref": "#/components/schemas/ValidationError"},
@@ -24,12 +25,25 @@ DETAIL_NOT_FOUND_RESPONSE = OpenApiResponse(response=ErrorDetailSerializer, desc
 FORMAT_PARAMETER = OpenApiParameter(
     name="format",
     type=str,
-    enum=["json", "csv"],
+    enum=["json"],
     required=False,
-    description="Response format: json (default) or csv (same as `Accept: text/csv`). CSV has one flat row per "
-    "record, lists semicolon-joined, and cells starting with = + - @ TAB or CR prefixed by an apostrophe "
-    "(plain numbers excepted) against spreadsheet formula injection. Pagination is the same as for JSON; "
-    "the `Link` header carries the next/previous page URLs.",
+    description="Response format: json, the only one of this operation. CSV is its own operation "
+    "(`/api/v1/<collection>.csv`), and so is GeoJSON (`/api/v1/facilities.geojson`), so that this one is JSON only.",
+)
+CSV_DESCRIPTION = (
+    "Every scalar field has its column (named as in the JSON); relations are slugs joined with `;` "
+    "(`company-slug:role` where a role goes with them); `quotes` has one line per supporting quote, "
+    "`<source-slug>: <quote>`. Empty cells are not stated. Cells starting with = + - @ TAB or CR get a leading "
+    "apostrophe (plain numbers excepted) against spreadsheet formula injection. Errors are JSON."
+)
+GEOJSON_DESCRIPTION = (
+    "Published facilities as a GeoJSON FeatureCollection (RFC 7946, `application/geo+json`), with the same filters, "
+    "ordering and pages as `/api/v1/facilities/` (follow `next` or the `Link` header). Each feature's `properties` "
+    "are the facility as the JSON list gives it, plus where its point comes from: `geometry_source` `exact` for "
+    "coordinates a source states; `approximate` for a point of the stated locality, region or country from the "
+    "bundled gazetteer (`geometry_level`, `geometry_place`), looked up when the response is made and never stored; "
+    "or null, with a null geometry, when no place is stated. A locality or region is used only when the gazetteer "
+    "identifies it unambiguously; otherwise the next coarser level is. Errors are JSON."
 )
 
 
@@ -54,7 +68,8 @@ def decimal_pattern(*, whole_digits: int, decimal_places: int, signed: bool) -> 
 
 class ApiAutoSchema(AutoSchema):
     """AutoSchema of the public API: no security requirement (the API has no authentication), decimals with the
-    exact pattern they are sent in, and CSV list responses documented as text with their columns."""
+    exact pattern they are sent in, CSV responses documented as text with their columns, and the CSV and GeoJSON
+    operations given the list's filters and pagination parameters."""
 
     def get_auth(self):
         # drf-spectacular writes `security: [{}]` ("no authentication is also fine") when AllowAny is used;
@@ -71,6 +86,13 @@ class ApiAutoSchema(AutoSchema):
                 signed=min_value is None or min_value < 0,
             )
         return schema
+
+    def _is_list_view(self, serializer=None):
+        # Called without a serializer to decide on filter and pagination parameters (and the operation id); the
+        # CSV and GeoJSON operations are lists for that, while their bodies are not JSON arrays of records.
+        if serializer is None and getattr(self.view, "action", None) in ("csv", "geojson"):
+            return True
+        return super()._is_list_view(serializer)
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
@@ -219,6 +241,7 @@ FACILITY_EXAMPLE = {
     "status": "planned",
     "country": {"code": "US", "name": "United States of America"},
     "region": "Ohio",
+    "region_code": "US-OH",
     "locality": "Columbus",
     "latitude": None,
     "longitude": None,
@@ -289,6 +312,26 @@ COMMODITY_EXAMPLE = {
     "deal_count": 2,
     "facility_count": 1,
 }
+GEOJSON_EXAMPLE = {
+    "type": "FeatureCollection",
+    "count": 1,
+    "next": None,
+    "previous": None,
+    "attribution": GAZETTEER_ATTRIBUTION,
+    "features": [
+        {
+            "type": "Feature",
+            "id": FACILITY_EXAMPLE["slug"],
+            "geometry": {"type": "Point", "coordinates": [-82.99879, 39.96118]},
+            "properties": {
+                **FACILITY_EXAMPLE,
+                "geometry_source": "approximate",
+                "geometry_level": "locality",
+                "geometry_place": "Columbus",
+            },
+        }
+    ],
+}
 INDEX_EXAMPLE = {
     "deals": "http://127.0.0.1:8000/api/v1/deals/",
     "companies": "http://127.0.0.1:8000/api/v1/companies/",
@@ -301,14 +344,14 @@ INDEX_EXAMPLE = {
 }
 
 
-def example(name: str, value: dict) -> OpenApiExample:
-    """A response example (JSON, 200)."""
-    return OpenApiExample(name, value=value, response_only=True, status_codes=["200"])
+def example(name: str, value: dict, media_type: str = "application/json") -> OpenApiExample:
+    """A response example (200; JSON unless ``media_type`` says otherwise)."""
+    return OpenApiExample(name, value=value, response_only=True, status_codes=["200"], media_type=media_type)
 
 
 NOT_ACCEPTABLE_DESCRIPTION = (
-    "The `Accept` header asks only for formats this endpoint does not serve (lists: JSON or CSV; details and "
-    "the index: JSON)."
+    "The `Accept` header asks only for formats this endpoint does not serve (each operation serves one: JSON, or "
+    "CSV for `….csv`, or GeoJSON for `/api/v1/facilities.geojson`)."
 )
 _SECONDS = {"type": "integer", "minimum": 0}
 RATE_LIMIT_HEADERS = {

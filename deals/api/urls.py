@@ -1,13 +1,32 @@
-"""Routes of the public API v1 (mounted at /api/v1/ by reexapi/urls.py); URL names are ``api:<basename>-…``."""
+"""Routes of the public API v1 (mounted at /api/v1/ by reexapi/urls.py); URL names are ``api:<basename>-…``.
+
+Beside each collection's list (``deals/``) is its CSV operation (``deals.csv``, name ``api:deal-csv``), and beside
+the facilities the GeoJSON one (``facilities.geojson``, ``api:facility-geojson``): each operation answers one
+media type, so the JSON operations stay JSON for generated clients.
+"""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import DynamicRoute, SimpleRouter
 
 from deals.api import views
 
 app_name = "api"
 
-router = SimpleRouter()
+
+class ApiRouter(SimpleRouter):
+    """SimpleRouter whose list-level actions are other formats of the list: ``@action(detail=False,
+    url_path="csv")`` is routed at ``<prefix>.csv`` (a file name a download keeps), not ``<prefix>/csv/``, which
+    would shadow a record whose slug is ``csv``."""
+
+    routes = [
+        route
+        if not (isinstance(route, DynamicRoute) and not route.detail)
+        else DynamicRoute(url=r"^{prefix}\.{url_path}$", name="{basename}-{url_name}", detail=False, initkwargs={})
+        for route in SimpleRouter.routes
+    ]
+
+
+router = ApiRouter()
 router.register("deals", views.DealViewSet, basename="deal")
 router.register("companies", views.CompanyViewSet, basename="company")
 router.register("facilities", views.FacilityViewSet, basename="facility")

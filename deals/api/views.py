@@ -1,7 +1,8 @@
 """Views of the public read API: declarations only (queryset from a selector, serializers, filters, ordering).
 
-Shared behaviour lives in :class:`ReadOnlyResourceViewSet`: strict query parameters, JSON errors, CSV on
-lists, and the OpenAPI error responses.
+Shared behaviour lives in :class:`ReadOnlyResourceViewSet`: strict query parameters, JSON errors, the CSV
+operation beside each list (``/api/v1/<collection>.csv``, the ``csv`` action), and the OpenAPI error responses.
+The facilities also have a GeoJSON operation (``/api/v1/facilities.geojson``, the ``geojson`` action).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,24 +25,27 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from deals import selectors
 from deals.api import schema as docs
+from deals.api.csv import (
+    CommodityCsvSerializer,
+    CompanyCsvSerializer,
+    DealCsvSerializer,
+    FacilityCsvSerializer,
+    SourceCsvSerializer,
+)
+from deals.api.geojson import GEOJSON_SCHEMA, GeoJsonRenderer, facility_feature_collection
 from deals.api.pagination import StrictPageNumberPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
 from deals.api.renderers import CsvRenderer
 from deals.api.serializers import (
     ApiIndexSerializer,
-    CommodityCsvSerializer,
     CommoditySerializer,
-    CompanyCsvSerializer,
     CompanyDetailSerializer,
     CompanySerializer,
-    DealCsvSerializer,
     DealDetailSerializer,
     DealSerializer,
-    FacilityCsvSerializer,
     FacilityDetailSerializer,
     FacilitySerializer,
-    SourceCsvSerializer,
     SourceDetailSerializer,
     SourceSerializer,
 )
@@ -67,18 +73,27 @@ def query_params_get(*, request):
 class StrictQueryMixin:
     """Validates the query string before anything else runs and renders every error as JSON.
 
-    Lists accept their FilterSet's filters plus ``ordering``, ``page``, ``page_size`` and ``format``;
-    details and the index accept ``format`` only (json, or csv where the view offers it).
+    Lists accept their FilterSet's filters plus ``ordering``, ``page``, ``page_size`` and ``format`` (json); the
+    CSV and GeoJSON operations the same without ``format`` (their path says it); details and the index accept
+    ``format`` only (json).
     """
 
     list_parameters = ("ordering", "page", "page_size", "format")
+    # Actions that list a collection (with filters, ordering and pages); only the JSON list takes ``format``.
+    collection_actions = ("list", "csv", "geojson")
 
     def allowed_query_params(self) -> set[str]:
-        if getattr(self, "action", None) == "list":
+        action = getattr(self, "action", None)
+        if action in self.collection_actions:
             filterset_class = getattr(self, "filterset_class", None)
             filters = set(filterset_class.base_filters) if filterset_class else set()
-            return filters | set(self.list_parameters)
+            parameters = set(self.list_parameters) if action == "list" else set(self.list_parameters) - {"format"}
+            return filters | parameters
         return {"format"}
+
+    def format_hint(self, requested: str) -> str:
+        """What to add to the 400 for ``?format=<requested>``: where that format is served instead, if anywhere."""
+        return ""
 
     def initial(self, request, *args, **kwargs):
         # DRF checks the method only after initial(): a write with a query string would get a 400 about the query
@@ -86,7 +101,8 @@ class StrictQueryMixin:
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise MethodNotAllowed(request.method)
-        filterset_class = getattr(self, "filterset_class", None) if getattr(self, "action", None) == "list" else None
+        action = getattr(self, "action", None)
+        filterset_class = getattr(self, "filterset_class", None) if action in self.collection_actions else None
         query_params_check(
             params=query_params_get(request=request),
             allowed=self.allowed_query_params(),
@@ -95,7 +111,8 @@ class StrictQueryMixin:
         requested = request.query_params.get("format")
         formats = list(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
         if requested is not None and requested not in formats:
-            raise ValidationError({"format": [f"Unknown format '{requested}'. Allowed here: {', '.join(formats)}."]})
+            message = f"Unknown format '{requested}'. Allowed here: {', '.join(formats)}." + self.format_hint(requested)
+            raise ValidationError({"format": [message]})
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -110,7 +127,8 @@ class StrictQueryMixin:
 
 class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
     """Base of every resource: read-only (writes get 405), looked up by slug, paginated, filterable, orderable;
-    lists are JSON or CSV, details JSON only."""
+    lists and details are JSON, and the ``csv`` action (routed at ``/api/v1/<collection>.csv``) is the list as
+    CSV, with the same filters, ordering and pages."""
 
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
@@ -123,17 +141,24 @@ class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
     ordering_fields: dict[str, str] = {}
     ordering_description = "slug"
 
-    def get_renderers(self):
-        if getattr(self, "action", None) == "list":
-            return [JSONRenderer(), CsvRenderer()]
-        return [JSONRenderer()]
+    # Each action answers one media type, so a JSON operation stays JSON for generated clients.
+    action_renderers = {"csv": CsvRenderer, "geojson": GeoJsonRenderer}
 
-    def _wants_csv(self) -> bool:
-        renderer = getattr(getattr(self, "request", None), "accepted_renderer", None)
-        return isinstance(renderer, CsvRenderer)
+    def get_renderers(self):
+        return [self.action_renderers.get(getattr(self, "action", None), JSONRenderer)()]
+
+    def format_hint(self, requested: str) -> str:
+        if getattr(self, "action", None) == "list" and requested == "csv":
+            return f" CSV is its own operation: {reverse(f'api:{self.basename}-csv')} (same filters, order and pages)."
+        return ""
+
+    @action(detail=False, url_path="csv", url_name="csv")
+    def csv(self, request, *args, **kwargs):
+        """The list as CSV (``/api/v1/<collection>.csv``)."""
+        return self.list(request, *args, **kwargs)
 
     def get_serializer_class(self):
-        if self.action == "list" and self._wants_csv():
+        if self.action == "csv":
             return self.csv_serializer_class
         if self.action == "retrieve" and self.detail_serializer_class is not None:
             return self.detail_serializer_class
@@ -178,6 +203,21 @@ def _resource_schema(
                 (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
             },
             examples=[docs.example(f"A page of {plural}", list_example)],
+        ),
+        csv=extend_schema(
+            operation_id=f"v1_{plural}_csv",
+            summary=f"List {plural} as CSV",
+            tags=[plural],
+            description=f"The {plural} list as CSV: the same filters, ordering and pages as `/api/v1/{plural}/` "
+            "(follow the `Link` header), one flat row per record with every field (columns in the response "
+            f"schema). {docs.CSV_DESCRIPTION}",
+            responses={
+                (200, "text/csv"): OpenApiResponse(
+                    OpenApiTypes.STR, description=f"A page of {plural}, one CSV row each, after a header row."
+                ),
+                (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
+                (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
+            },
         ),
         retrieve=extend_schema(
             summary=f"Get one {noun}",
@@ -271,6 +311,24 @@ class CompanyViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
     "roles), commodities, deals and provenance. Default order: name, slug.",
 )
+@extend_schema_view(
+    geojson=extend_schema(
+        operation_id="v1_facilities_geojson",
+        summary="Facilities on a map (GeoJSON)",
+        tags=["facilities"],
+        description=docs.GEOJSON_DESCRIPTION,
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                GEOJSON_SCHEMA, description="A page of facilities as a GeoJSON FeatureCollection."
+            ),
+            (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
+            (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
+        },
+        examples=[
+            docs.example("A page of facilities on a map", docs.GEOJSON_EXAMPLE, media_type="application/geo+json")
+        ],
+    )
+)
 class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
     """Facilities: mines, separation plants, magnet plants…"""
 
@@ -290,6 +348,21 @@ class FacilityViewSet(PublicationLifecycleMixin, ReadOnlyResourceViewSet):
 
     def get_queryset(self):
         return selectors.facility_list()
+
+    def format_hint(self, requested: str) -> str:
+        if getattr(self, "action", None) == "list" and requested == "geojson":
+            return f" GeoJSON is its own operation: {reverse('api:facility-geojson')} (same filters, order and pages)."
+        return super().format_hint(requested)
+
+    @action(detail=False, url_path="geojson", url_name="geojson")
+    def geojson(self, request, *args, **kwargs):
+        """The list as a GeoJSON FeatureCollection (``/api/v1/facilities.geojson``): see deals/api/geojson.py."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        properties = FacilitySerializer(page, many=True, context=self.get_serializer_context()).data
+        response = self.get_paginated_response(properties)
+        response.data = facility_feature_collection(facilities=page, properties=properties, page=response.data)
+        return response
 
 
 @_resource_schema(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Upper
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -22,6 +24,27 @@ from deals.models.base import (
 from deals.models.company import Company
 from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity
+
+
+def region_code_problem(*, region_code: str, country: str, region: str) -> str | None:
+    """What is wrong with ``region_code`` for a facility in ``country`` with the stated ``region`` (None if nothing).
+
+    The code must be an ISO 3166-2 subdivision code (pycountry's list) of the facility's own country, and it
+    encodes a stated region, so the region's name must be stated too.
+    """
+    if not region_code:
+        return None
+    if not country:
+        return "A region code needs the facility's country."
+    if not region_code.startswith(f"{country}-"):
+        return (
+            f"'{region_code}' is not a region of {country}: an ISO 3166-2 code of {country} starts with '{country}-'."
+        )
+    if pycountry.subdivisions.get(code=region_code) is None:
+        return f"'{region_code}' is not an ISO 3166-2 subdivision code (e.g. US-GA for Georgia, CA-QC for Quebec)."
+    if not region:
+        return "A region code encodes a stated region: fill in the region as the source states it."
+    return None
 
 
 class Facility(PublishableModel):
@@ -67,6 +90,12 @@ class Facility(PublishableModel):
     country = CountryField(blank=True, help_text="Country (ISO 3166-1 alpha-2).")
     region = models.CharField(
         max_length=120, blank=True, help_text="State, province or region, e.g. 'Georgia' or 'Quebec'."
+    )
+    region_code = models.CharField(
+        max_length=6,
+        blank=True,
+        help_text="ISO 3166-2 code of the stated region, e.g. 'US-GA' for Georgia; empty unless a region is stated. "
+        "It must belong to the facility's country.",
     )
     locality = models.CharField(max_length=120, blank=True, help_text="City or town, e.g. 'Columbus'.")
     latitude = models.DecimalField(
@@ -198,6 +227,18 @@ class Facility(PublishableModel):
                 name="facility_investment_usd_nonnegative",
                 violation_error_message="The USD investment must be non-negative.",
             ),
+            models.CheckConstraint(
+                condition=Q(region_code="")
+                | (
+                    ~Q(country="")
+                    & Q(region_code__startswith=Concat(F("country"), Value("-")))
+                    & ~Q(region_code=Concat(F("country"), Value("-")))
+                    & Q(region_code=Upper("region_code"))
+                ),
+                name="facility_region_code_matches_country",
+                violation_error_message="The region code must be an upper-case ISO 3166-2 code of the facility's "
+                "country, e.g. US-GA for a facility in US.",
+            ),
             date_precision_constraint("facility", "planned_start", "planned_start_precision"),
             needs_figure_constraint("facility", "capacity_period", "capacity_amount"),
             needs_figure_constraint("facility", "capacity_qualifier", "capacity_amount"),
@@ -230,6 +271,11 @@ class Facility(PublishableModel):
             errors["capacity_period"] = "A capacity needs a period (per year, month or day)."
         if self.jobs is None and self.jobs_qualifier:
             errors["jobs_qualifier"] = "A jobs qualifier needs a jobs figure."
+        region_code_error = region_code_problem(
+            region_code=self.region_code, country=self.country.code if self.country else "", region=self.region
+        )
+        if region_code_error:
+            errors["region_code"] = region_code_error
         if errors:
             raise ValidationError(errors)
 
