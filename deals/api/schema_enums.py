@@ -94,7 +94,11 @@ def _country_list_drop(node: dict) -> None:
     """drf-spectacular appends every choice to a description; for countries that is 249 lines, at each of the 6
     places a country appears. The names are in ``CountryCodeEnum``'s ``x-enum-descriptions`` instead."""
     description = node.get("description")
-    if isinstance(description, str) and COUNTRY_LIST_START in description:
+    if not isinstance(description, str):
+        return
+    if description.startswith(COUNTRY_LIST_START.lstrip()):
+        node["description"] = "ISO 3166-1 alpha-2 country code; the English names are in `x-enum-descriptions`."
+    elif COUNTRY_LIST_START in description:
         node["description"] = description.split(COUNTRY_LIST_START)[0]
 
 
@@ -140,7 +144,8 @@ def _parameter_enums_share(result: dict, schemas: dict, labels: dict[str, dict[s
                     by_values[_enum_key(values)] = name
                 # Keys beside the enum (a default) stay on the parameter's schema.
                 extra = {k: v for k, v in inline.items() if k not in ("type", "enum", "description")}
-                holder[key] = {"allOf": [{"$ref": REF_PREFIX + name}], **extra} if extra else {"$ref": REF_PREFIX + name}
+                ref = {"$ref": REF_PREFIX + name}
+                holder[key] = {"allOf": [ref], **extra} if extra else ref
 
 
 def _enum_extensions_add(schemas: dict, labels: dict[str, dict[str, str]]) -> None:

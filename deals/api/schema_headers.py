@@ -52,8 +52,9 @@ NOT_MODIFIED_RESPONSE = {
 }
 
 
-def _is_list(path: str) -> bool:
-    return "{" not in path and path.count("/") > 4
+def _is_list(operation: dict) -> bool:
+    """A paginated list: it takes ``page``."""
+    return any(p.get("name") == "page" and p.get("in") == "query" for p in operation.get("parameters", []))
 
 
 def _list_examples_link(path: str, content: dict) -> None:
@@ -90,7 +91,7 @@ def responses_headers_declare(result, generator, request, public):
                 if status == "200":
                     headers["ETag"] = ETAG_HEADER
                     headers["Cache-Control"] = CACHE_CONTROL_HEADER
-                    if _is_list(path):
+                    if _is_list(operation):
                         headers["Link"] = LINK_HEADER
                         _list_examples_link(path, response.get("content", {}).get("application/json", {}))
                         _pagination_example_link(path, operation, result["components"]["schemas"])

@@ -11,8 +11,8 @@ import functools
 
 from django.urls import get_script_prefix, get_urlconf
 from django.urls import reverse as django_reverse
-from drf_spectacular.utils import extend_schema_field
 from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deals.coverage import record_coverage
@@ -252,7 +252,8 @@ _VALUE_HELP = (
     "The value in canonical JSON: text or a choice as stored, a date as YYYY-MM-DD, a decimal as a string without "
     "trailing zeros, a number, a country code, a related record's slug, or for lists (parties, facilities, "
     "commodities, stages, countries, aliases, companies) a sorted list of those ([slug, role] pairs for parties "
-    'and companies); an empty field is null, "" or [] as in the record itself.'
+    'and companies); an empty field is null (a choice, code, country, date or figure), "" (free text) or [] (a '
+    "list), as in the record itself."
 )
 
 
@@ -294,7 +295,19 @@ class _FieldProvenanceMixin(serializers.Serializer):
     @extend_schema_field(FieldProvenanceSerializer(many=True))
     def get_field_provenance(self, record):
         shown = [cov for cov in record_coverage(record=record) if not cov.empty or cov.quotes or cov.claims]
-        return FieldProvenanceSerializer(shown, many=True).data
+        data = FieldProvenanceSerializer(shown, many=True).data
+        # The values follow the record's own fields: a choice, code or country not stated is null there, so here.
+        nullable = {
+            name
+            for name, field in self.fields.items()
+            if isinstance(field, (BlankAsNullChoiceField, BlankAsNullCharField, CountrySerializer))
+        }
+        for item in data:
+            if item["field"] in nullable:
+                for entry in (item, *item["claims"]):
+                    if entry["value"] == "":
+                        entry["value"] = None
+        return data
 
 
 class DealPartySerializer(PublicModelSerializer):
