@@ -22,7 +22,9 @@ IF_NONE_MATCH_PARAMETER = {
     "required": False,
     "description": "An `ETag` from an earlier 200 of the same URL (or `*`): if it is still current, the answer is a "
     "304 without a body. ETags change whenever the dataset changes.",
-    "schema": {"type": "string", "maxLength": 1000},
+    # Any string: a value that matches no current ETag is simply a 200 (no maxLength the server would not enforce;
+    # gunicorn's own header limit, 8190 bytes, is in docs/api.md, "Limits").
+    "schema": {"type": "string"},
 }
 ETAG_HEADER = {
     "description": "Strong validator of this representation (a quoted hash of the dataset version and the request); "
