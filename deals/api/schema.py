@@ -87,12 +87,20 @@ class ApiAutoSchema(AutoSchema):
             )
         return schema
 
-    def _is_list_view(self, serializer=None):
-        # Called without a serializer to decide on filter and pagination parameters (and the operation id); the
-        # CSV and GeoJSON operations are lists for that, while their bodies are not JSON arrays of records.
-        if serializer is None and getattr(self.view, "action", None) in ("csv", "geojson"):
-            return True
-        return super()._is_list_view(serializer)
+    def _is_other_format_of_a_list(self) -> bool:
+        # The CSV and GeoJSON operations take a list's filters and pages, while their bodies are not JSON arrays of
+        # records (so drf-spectacular must not wrap them as a list).
+        return getattr(self.view, "action", None) in ("csv", "geojson")
+
+    def get_filter_backends(self):
+        if self._is_other_format_of_a_list():
+            return getattr(self.view, "filter_backends", [])
+        return super().get_filter_backends()
+
+    def _get_pagination_parameters(self):
+        if self._is_other_format_of_a_list():
+            return self._get_paginator().get_schema_operation_parameters(self.view)
+        return super()._get_pagination_parameters()
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)

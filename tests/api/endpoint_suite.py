@@ -2,8 +2,8 @@
 
 A subclass names its resource and says how to build records; the suite then checks, the same way for every
 resource: list, detail, 404s, each filter (a matching and a non-matching record), ordering (with the slug
-tie-break), pagination bounds, the CSV format, write methods refused, and a query count that does not grow
-with the page size.
+tie-break), pagination bounds, the CSV operation (``<collection>.csv``), write methods refused, and a query
+count that does not grow with the page size.
 """
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ class ReadEndpointSuite:
 
     def get_list(self, client, **params):
         return client.get(self.list_url(), params)
+
+    def csv_url(self) -> str:
+        return reverse(f"api:{self.basename}-csv")
+
+    def get_csv(self, client, **params):
+        return client.get(self.csv_url(), params)
 
     # --- list and detail -----------------------------------------------------------------------------------
 
@@ -259,30 +265,48 @@ class ReadEndpointSuite:
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         return list(csv.reader(io.StringIO(response.content.decode("utf-8"), newline="")))
 
-    def test_csv_by_format_and_by_accept(self, client):
+    def test_csv_operation(self, client):
         records = [self.make() for _ in range(2)]
         view = self._view_class()
         columns = list(view.csv_serializer_class.Meta.fields)
-        for response in (self.get_list(client, format="csv"), client.get(self.list_url(), HTTP_ACCEPT="text/csv")):
+        assert self.csv_url() == self.list_url().rstrip("/") + ".csv"
+        for response in (self.get_csv(client), client.get(self.csv_url(), HTTP_ACCEPT="text/csv")):
             assert response.status_code == 200
             rows = self._csv_rows(response)
             assert rows[0] == columns
             assert sorted(row[0] for row in rows[1:]) == sorted(r.slug for r in records)
             url = rows[1][columns.index("url")]
-            assert url.startswith("http://testserver/api/v1/") and "format" not in url
+            assert url.startswith("http://testserver/api/v1/") and "csv" not in url
+
+    def test_json_list_is_json_only(self, client):
+        """CSV is its own operation: the JSON list answers a 400 naming it for ?format=csv, and 406 for an Accept
+        that only takes CSV; the CSV operation answers 406 for an Accept that only takes JSON."""
+        response = self.get_list(client, format="csv")
+        assert response.status_code == 400
+        assert response.json() == {
+            "format": [
+                f"Unknown format 'csv'. Allowed here: json. CSV is its own operation: {self.csv_url()} (same "
+                "filters, order and pages)."
+            ]
+        }
+        assert client.get(self.list_url(), HTTP_ACCEPT="text/csv").status_code == 406
+        response = client.get(self.csv_url(), HTTP_ACCEPT="application/json")
+        assert response.status_code == 406 and response["Content-Type"] == "application/json"
+        response = self.get_csv(client, format="csv")
+        assert response.status_code == 400 and "format" in response.json()
 
     def test_csv_empty_has_header(self, client):
-        rows = self._csv_rows(self.get_list(client, format="csv"))
+        rows = self._csv_rows(self.get_csv(client))
         assert len(rows) == 1 and rows[0][0] == "slug"
 
     def test_csv_escapes_formulas_and_quotes_properly(self, client):
         self.make(slug="formula", **{self.label_field: '=HYPERLINK("http://evil.example","x"), "quoted"'})
-        rows = self._csv_rows(self.get_list(client, format="csv"))
+        rows = self._csv_rows(self.get_csv(client))
         label = rows[0].index(self.label_field)
         assert rows[1][label] == '\'=HYPERLINK("http://evil.example","x"), "quoted"'
 
     def test_csv_errors_are_json(self, client):
-        response = self.get_list(client, format="csv", ordering="nope")
+        response = self.get_csv(client, ordering="nope")
         assert response.status_code == 400
         assert response["Content-Type"] == "application/json"
         assert "ordering" in response.json()
@@ -290,9 +314,9 @@ class ReadEndpointSuite:
     def test_csv_is_paginated_with_link_header(self, client):
         for _ in range(3):
             self.make()
-        response = self.get_list(client, format="csv", page_size=2)
+        response = self.get_csv(client, page_size=2)
         assert len(self._csv_rows(response)) == 3
-        assert 'rel="next"' in response["Link"] and "format=csv" in response["Link"]
+        assert 'rel="next"' in response["Link"] and self.csv_url() + "?page=2" in response["Link"]
 
     # --- query counts --------------------------------------------------------------------------------------
 
@@ -309,13 +333,14 @@ class ReadEndpointSuite:
             response = self.get_list(client, page_size=count)
         assert len(response.json()["results"]) == count
 
-    @pytest.mark.parametrize("format", ["json", "csv"])
-    def test_list_query_count_is_the_same_in_csv(self, client, django_assert_num_queries, format):
+    @pytest.mark.parametrize("operation", ["list", "csv"])
+    def test_list_query_count_is_the_same_in_csv(self, client, django_assert_num_queries, operation):
         for _ in range(5):
             self.make_full()
         dataset_version_get()
+        url = reverse(f"api:{self.basename}-{operation}")
         with django_assert_num_queries(self.list_queries + 1):
-            assert self.get_list(client, page_size=50, format=format).status_code == 200
+            assert client.get(url, {"page_size": 50}).status_code == 200
 
     def test_detail_query_count(self, client, django_assert_num_queries):
         record = self.make_full()

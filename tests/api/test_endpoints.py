@@ -345,6 +345,13 @@ def _facility_full() -> Facility:
     return facility
 
 
+def _facility_in_region():
+    """Region codes match case-insensitively (like country codes)."""
+    a = FacilityFactory(region="Georgia", region_code="US-GA")
+    b = FacilityFactory(region="Ohio", region_code="US-OH")
+    return "us-ga", a.slug, b.slug
+
+
 class TestFacilities(ReadEndpointSuite):
     basename = "facility"
     list_fields = set(FacilitySerializer.Meta.fields)
@@ -357,6 +364,7 @@ class TestFacilities(ReadEndpointSuite):
         FilterCase("country", _pair(FacilityFactory, "country", "AU", "US")),
         FilterCase("commodity", _facility_with_commodity),
         FilterCase("company", _facility_with_company),
+        FilterCase("region_code", _facility_in_region),
     ]
 
     def make(self, **kwargs):
@@ -376,7 +384,7 @@ class TestFacilities(ReadEndpointSuite):
 
     def test_negative_longitude_is_not_escaped_in_csv(self, client):
         _facility_full()
-        text = self.get_list(client, format="csv").content.decode()
+        text = self.get_csv(client).content.decode()
         assert ",-82.998000," in text
 
     def test_companies_roles_and_deals(self, client):

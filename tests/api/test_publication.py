@@ -45,7 +45,7 @@ def test_a_draft_is_not_listed_and_its_detail_is_a_404_like_a_missing_slug(clien
     response = _detail(client, resource, draft.slug)
     assert response.status_code == 404 == missing.status_code
     assert response.json() == missing.json()
-    csv = client.get(reverse(f"api:{resource}-list"), {"format": "csv"}).content.decode()
+    csv = client.get(reverse(f"api:{resource}-csv")).content.decode()
     assert public.slug in csv and draft.slug not in csv
 
 
@@ -71,11 +71,11 @@ def test_drafts_are_left_out_of_counts_and_nested_briefs(client):
     assert [p["slug"] for p in deal["parties"]] == [company.slug]
     assert deal["facilities"] == []
     assert _detail(client, "company", child.slug).json()["parent"] is None
-    company_csv = client.get(reverse("api:company-list"), {"format": "csv"}).content.decode()
+    company_csv = client.get(reverse("api:company-csv")).content.decode()
     assert draft_party.slug not in company_csv
     row = next(r for r in client.get(reverse("api:commodity-list")).json()["results"] if r["slug"] == commodity.slug)
     assert row["deal_count"] == 1
-    deal_csv = client.get(reverse("api:deal-list"), {"format": "csv"}).content.decode()
+    deal_csv = client.get(reverse("api:deal-csv")).content.decode()
     assert draft_party.slug not in deal_csv and draft_plant.slug not in deal_csv
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-OPERATIONS = 11  # the index, and list + detail of five collections
+OPERATIONS = 17  # the index, list + CSV + detail of five collections, and the facilities' GeoJSON
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +84,36 @@ def test_every_operation_has_a_description_an_example_and_error_bodies(schema):
         }
 
 
-def test_lists_document_json_and_csv(schema):
+def test_each_operation_answers_one_media_type(schema):
+    """JSON operations are JSON only (generated clients get one type); CSV and GeoJSON are operations of their own,
+    and the JSON lists' `format` takes json only."""
+    from django.urls import resolve
+
     for path, _, operation in operations(schema):
         content = operation["responses"]["200"]["content"]
-        if path.endswith("{slug}/") or path == "/api/v1/":
-            assert list(content) == ["application/json"], path
-        else:
-            assert set(content) == {"application/json", "text/csv"}, path
+        if path.endswith(".csv"):
+            assert list(content) == ["text/csv"], path
             assert content["text/csv"]["schema"]["type"] == "string"
-            assert "Columns: slug" in content["text/csv"]["schema"]["description"]
+            columns = resolve(path).func.cls.csv_serializer_class.Meta.fields
+            assert content["text/csv"]["schema"]["description"].endswith(f"Columns: {', '.join(columns)}."), path
+        elif path.endswith(".geojson"):
+            assert list(content) == ["application/geo+json"], path
+            assert content["application/geo+json"]["schema"]["properties"]["type"]["enum"] == ["FeatureCollection"]
+        else:
+            assert list(content) == ["application/json"], path
+        formats = [p["schema"]["enum"] for p in operation.get("parameters", []) if p["name"] == "format"]
+        if path.endswith((".csv", ".geojson")):
+            assert formats == [], path
+        elif path != "/api/v1/" and not path.endswith("{slug}/"):
+            assert formats == [["json"]], path
+    assert {path for path, _, _ in operations(schema) if path.endswith((".csv", ".geojson"))} == {
+        "/api/v1/deals.csv",
+        "/api/v1/companies.csv",
+        "/api/v1/facilities.csv",
+        "/api/v1/sources.csv",
+        "/api/v1/commodities.csv",
+        "/api/v1/facilities.geojson",
+    }
 
 
 def test_every_parameter_is_described(schema):
@@ -111,7 +132,9 @@ def test_list_parameters_are_the_accepted_query_parameters(schema):
             continue
         view = resolve(path).func.cls
         documented = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-        accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size", "format"}
+        accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size"}
+        if not path.endswith((".csv", ".geojson")):
+            accepted.add("format")  # json only: the other formats are their own operations
         assert documented == accepted, path
 
 

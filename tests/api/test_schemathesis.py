@@ -25,7 +25,7 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 11  # the index, and list + detail of five collections
+OPERATIONS = 17  # the index, list + CSV + detail of five collections, and the facilities' GeoJSON
 PHASES = ("examples", "coverage", "fuzzing")
 
 

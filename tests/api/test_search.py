@@ -117,7 +117,7 @@ class TestMatchingSemantics:
         assert found(client, "deals", "lithium", status="closed") == [a.slug]
         body = client.get("/api/v1/deals/", {"q": "lithium", "page_size": 1}).json()
         assert body["count"] == 2 and len(body["results"]) == 1
-        csv = client.get("/api/v1/deals/", {"q": "lithium", "format": "csv"}).content.decode()
+        csv = client.get("/api/v1/deals.csv", {"q": "lithium"}).content.decode()
         assert csv.count("\r\n") == 3  # header and two rows
 
 
