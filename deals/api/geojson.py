@@ -62,7 +62,7 @@ def facility_feature_collection(*, facilities, properties, page: dict) -> dict:
     }
 
 
-_PAGE_LINK = {"type": "string", "format": "uri", "nullable": True}
+_PAGE_LINK = {"type": ["string", "null"], "format": "uri"}
 GEOJSON_SCHEMA = {
     "type": "object",
     "description": "A GeoJSON FeatureCollection (RFC 7946): one page of facilities, one Feature each.",
@@ -84,8 +84,7 @@ GEOJSON_SCHEMA = {
                     "type": {"type": "string", "enum": ["Feature"], "description": "Always Feature."},
                     "id": {"type": "string", "description": "The facility's slug."},
                     "geometry": {
-                        "type": "object",
-                        "nullable": True,
+                        "type": ["object", "null"],
                         "description": "The facility's point, or null when no place is stated.",
                         "required": ["type", "coordinates"],
                         "properties": {
@@ -108,15 +107,13 @@ GEOJSON_SCHEMA = {
                                 "required": ["geometry_source", "geometry_level", "geometry_place"],
                                 "properties": {
                                     "geometry_source": {
-                                        "type": "string",
-                                        "nullable": True,
+                                        "type": ["string", "null"],
                                         "enum": [GeometrySource.EXACT, GeometrySource.APPROXIMATE, None],
                                         "description": "exact: the coordinates a source states; approximate: a "
                                         "gazetteer point of the stated place (never stored); null: no place stated.",
                                     },
                                     "geometry_level": {
-                                        "type": "string",
-                                        "nullable": True,
+                                        "type": ["string", "null"],
                                         "enum": [
                                             GeometryLevel.LOCALITY,
                                             GeometryLevel.REGION,
@@ -127,8 +124,7 @@ GEOJSON_SCHEMA = {
                                         "otherwise null.",
                                     },
                                     "geometry_place": {
-                                        "type": "string",
-                                        "nullable": True,
+                                        "type": ["string", "null"],
                                         "description": "For an approximate point, the gazetteer entry's name, e.g. "
                                         "Columbus; otherwise null.",
                                     },
