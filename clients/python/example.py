@@ -42,6 +42,10 @@ def page_of(link: str | None) -> int | None:
     return int(parse_qs(urlsplit(link).query)["page"][0])
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def usd(amount: str | None) -> str:
     """A decimal string of US dollars as a reader would write it; 'not stated' when the sources give none."""
     if amount is None:
@@ -85,7 +89,7 @@ def main(base_url: str) -> None:
     parties = ", ".join(f"{party.name} ({party.role})" for party in detail.parties)
     print(f"detail: {detail.title} | {detail.deal_type} | {usd(detail.amount_usd)} | parties: {parties}")
     sources = {quote.source.slug for quote in detail.provenance}
-    print(f"evidence: {detail.evidence_count} quotes from {len(sources)} sources")
+    print(f"evidence: {plural(detail.evidence_count, 'quote')} from {plural(len(sources), 'source')}")
     etag = detailed.headers.get("ETag")
     if etag is None:
         fail("the detail has no ETag")

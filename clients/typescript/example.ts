@@ -35,6 +35,10 @@ function pageOf(link: string | null): number | null {
   return Number(page);
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /** A decimal string of US dollars as a reader would write it; "not stated" when the sources give none. */
 function usd(amount: string | null | undefined): string {
   if (amount === null || amount === undefined) {
@@ -87,7 +91,7 @@ async function main(baseUrl: string): Promise<void> {
   const parties = detail.parties.map((party) => `${party.name} (${party.role})`).join(", ");
   console.log(`detail: ${detail.title} | ${detail.deal_type} | ${usd(detail.amount_usd)} | parties: ${parties}`);
   const sources = new Set(detail.provenance.map((quote) => quote.source.slug));
-  console.log(`evidence: ${detail.evidence_count} quotes from ${sources.size} sources`);
+  console.log(`evidence: ${plural(detail.evidence_count, "quote")} from ${plural(sources.size, "source")}`);
   const etag = detailed.response.headers.get("ETag");
   if (etag === null) {
     throw new Unexpected("the detail has no ETag");
