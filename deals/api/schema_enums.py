@@ -87,6 +87,22 @@ def _nullable_refs_rewrite(node: dict) -> None:
     ]
 
 
+def _nullable_31(node: dict) -> None:
+    """An OpenAPI 3.0 ``nullable: true`` written by hand (e.g. a view's own response schema) in its 3.1 form:
+    ``type: [T, "null"]`` (with null in an ``enum``), or ``oneOf: [..., {type: "null"}]`` without a type."""
+    if node.get("nullable") is not True:
+        return
+    del node["nullable"]
+    kind = node.get("type")
+    if isinstance(kind, str):
+        node["type"] = [kind, "null"]
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+    elif kind is None:
+        inner = {k: node.pop(k) for k in list(node) if k not in ("description", "title", "readOnly", "example")}
+        node["oneOf"] = [inner, {"type": "null"}]
+
+
 COUNTRY_LIST_START = "\n\n* `AF` - Afghanistan"
 
 
@@ -167,6 +183,7 @@ def enums_share(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     labels = _override_labels()
     _walk(result, _nullable_refs_rewrite)
+    _walk(result, _nullable_31)
     _walk(result, _country_list_drop)
     _parameter_enums_share(result, schemas, labels)
     _enum_extensions_add(schemas, labels)

@@ -532,7 +532,7 @@ class FacilitySerializer(PublicModelSerializer):
             "provenance",
             "updated",
         ]
-        blank_as_null = ("capacity_unit", "investment_currency")
+        blank_as_null = ("region_code", "capacity_unit", "investment_currency")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
