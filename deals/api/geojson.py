@@ -62,7 +62,7 @@ def facility_feature_collection(*, facilities, properties, page: dict) -> dict:
     }
 
 
-_PAGE_LINK = {"type": ["string", "null"], "format": "uri"}
+_PAGE_LINK = {"type": "string", "format": "uri", "nullable": True}
 GEOJSON_SCHEMA = {
     "type": "object",
     "description": "A GeoJSON FeatureCollection (RFC 7946): one page of facilities, one Feature each.",
@@ -84,7 +84,8 @@ GEOJSON_SCHEMA = {
                     "type": {"type": "string", "enum": ["Feature"], "description": "Always Feature."},
                     "id": {"type": "string", "description": "The facility's slug."},
                     "geometry": {
-                        "type": ["object", "null"],
+                        "type": "object",
+                        "nullable": True,
                         "description": "The facility's point, or null when no place is stated.",
                         "required": ["type", "coordinates"],
                         "properties": {
@@ -107,13 +108,15 @@ GEOJSON_SCHEMA = {
                                 "required": ["geometry_source", "geometry_level", "geometry_place"],
                                 "properties": {
                                     "geometry_source": {
-                                        "type": ["string", "null"],
+                                        "type": "string",
+                                        "nullable": True,
                                         "enum": [GeometrySource.EXACT, GeometrySource.APPROXIMATE, None],
                                         "description": "exact: the coordinates a source states; approximate: a "
                                         "gazetteer point of the stated place (never stored); null: no place stated.",
                                     },
                                     "geometry_level": {
-                                        "type": ["string", "null"],
+                                        "type": "string",
+                                        "nullable": True,
                                         "enum": [
                                             GeometryLevel.LOCALITY,
                                             GeometryLevel.REGION,
@@ -124,7 +127,8 @@ GEOJSON_SCHEMA = {
                                         "otherwise null.",
                                     },
                                     "geometry_place": {
-                                        "type": ["string", "null"],
+                                        "type": "string",
+                                        "nullable": True,
                                         "description": "For an approximate point, the gazetteer entry's name, e.g. "
                                         "Columbus; otherwise null.",
                                     },
