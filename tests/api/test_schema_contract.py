@@ -211,6 +211,12 @@ def test_decimals_are_strings_with_their_exact_pattern(schema):
             assert "number" not in str(definition.get("type")), f"{name}.{field} is a number: send a decimal string"
     deals = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/deals/"]["get"]["parameters"]}
     assert deals["value_usd_min"] == {"type": "string", "pattern": r"^[0-9]{1,16}(\.[0-9]{1,2})?$"}
+    # A filter on money or a quantity is a decimal string with a pattern too (a float would round).
+    for path, _, operation in operations(schema):
+        for parameter in operation["parameters"]:
+            assert parameter["schema"].get("type") != "number", (path, parameter["name"])
+            if parameter["schema"].get("type") == "string" and parameter["name"].endswith(("_min", "_max")):
+                assert parameter["schema"].get("pattern"), (path, parameter["name"])
 
 
 def test_headers_and_statuses_are_declared(schema):
