@@ -212,6 +212,21 @@ CASES: dict[str, Case] = {
         violations=(lambda: _update(FacilityFactory(), slug=FacilityFactory().slug),),
         mentions=_field_unique("deals_facility", "slug"),
     ),
+    "facility_region_code_matches_country": Case(
+        valid=lambda: (
+            FacilityFactory(country="US", region="Georgia", region_code="US-GA"),
+            FacilityFactory(country="CA", region="Quebec", region_code="CA-QC"),
+            FacilityFactory(country="", region="", region_code=""),
+        ),
+        violations=(
+            lambda: FacilityFactory(country="CA", region="Georgia", region_code="US-GA"),
+            lambda: FacilityFactory(country="", region="Georgia", region_code="US-GA"),
+            lambda: FacilityFactory(country="US", region="Georgia", region_code="us-ga"),
+            lambda: FacilityFactory(country="US", region="Georgia", region_code="US-"),
+            lambda: FacilityFactory(country="US", region="Georgia", region_code="GA"),
+        ),
+        mentions=_check("facility_region_code_matches_country"),
+    ),
     "facility_latitude_range": Case(
         valid=lambda: (
             FacilityFactory(latitude=Decimal("90"), longitude=Decimal("0"), location_precision="exact"),

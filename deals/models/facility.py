@@ -37,9 +37,7 @@ def region_code_problem(*, region_code: str, country: str, region: str) -> str |
     if not country:
         return "A region code needs the facility's country."
     if not region_code.startswith(f"{country}-"):
-        return (
-            f"'{region_code}' is not a region of {country}: an ISO 3166-2 code of {country} starts with '{country}-'."
-        )
+        return f"'{region_code}' is not a region of {country}: its ISO 3166-2 codes start with '{country}-'."
     if pycountry.subdivisions.get(code=region_code) is None:
         return f"'{region_code}' is not an ISO 3166-2 subdivision code (e.g. US-GA for Georgia, CA-QC for Quebec)."
     if not region:
