@@ -114,9 +114,12 @@ class Server:
                 self.process.wait()
 
 
-def start_gunicorn(*, env: dict[str, str], workers: int = 1, ready_path: str = "/api/schema/") -> Server:
-    """Start gunicorn with the production configuration and wait until it answers ``ready_path``."""
-    port = free_port()
+def start_gunicorn(
+    *, env: dict[str, str], workers: int = 1, ready_path: str = "/api/schema/", port: int | None = None
+) -> Server:
+    """Start gunicorn with the production configuration (on ``port``, or a free one) and wait until it answers
+    ``ready_path``."""
+    port = port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="reexapi-gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [GUNICORN, "-c", "reexapi/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
