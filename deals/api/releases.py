@@ -39,6 +39,8 @@ class ReleaseFileSerializer(serializers.ModelSerializer):
     """A file of a release: name, media type, size, SHA-256 and download URL."""
 
     url = serializers.SerializerMethodField(help_text="Download URL of the file.")
+    # Declared, not generated: a generated integer field's bounds depend on the database engine.
+    size = serializers.IntegerField(min_value=0, help_text="Size of the file in bytes.")
 
     class Meta:
         model = ReleaseFile
@@ -54,6 +56,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
     """A release with its files."""
 
     url = serializers.SerializerMethodField(help_text="URL of the release (its files).")
+    number = serializers.IntegerField(
+        min_value=1, help_text="Sequence number of the release (1, 2, 3, …); releases sort by it."
+    )
     license = LicenseSerializer(source="metadata.license", help_text="Licence of the release's data.")
     citation = serializers.CharField(source="metadata.citation", help_text="How to cite this release.")
     counts = serializers.DictField(
