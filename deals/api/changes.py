@@ -121,7 +121,7 @@ class ChangeFeedSerializer(serializers.Serializer):
 
 SINCE_PARAMETER = OpenApiParameter(
     name="since",
-    type=int,
+    type={"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
     required=False,
     description="Cursor: the `sequence` of the last change already seen (or the `cursor` of the last page); only "
     "later changes are listed. 0 or absent: from the beginning. A negative, non-integer value, or one ahead of "
@@ -129,7 +129,7 @@ SINCE_PARAMETER = OpenApiParameter(
 )
 FEED_PAGE_SIZE_PARAMETER = OpenApiParameter(
     name="page_size",
-    type=int,
+    type={"type": "integer", "minimum": 1, "maximum": FEED_MAX_PAGE_SIZE, "default": FEED_PAGE_SIZE},
     required=False,
     description=f"Changes per page: default {FEED_PAGE_SIZE}, at most {FEED_MAX_PAGE_SIZE}; larger is a 400.",
 )
@@ -324,9 +324,17 @@ class RecordHistoryMixin:
         parameters=[
             docs.slug_parameter("record"),
             JSON_FORMAT_PARAMETER,
-            OpenApiParameter(name="page", type=int, required=False, description="Page number, from 1."),
             OpenApiParameter(
-                name="page_size", type=int, required=False, description="Versions per page: default 25, at most 100."
+                name="page",
+                type={"type": "integer", "minimum": 1},
+                required=False,
+                description="Page number, from 1. Not a positive whole number: 400; past the last page: 404.",
+            ),
+            OpenApiParameter(
+                name="page_size",
+                type={"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                required=False,
+                description="Versions per page: default 25, at most 100; larger is a 400.",
             ),
         ],
         responses={

@@ -25,7 +25,7 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 11  # the index, and list + detail of five collections
+OPERATIONS = 15  # the index, list + detail of five collections, the change feed and three histories
 PHASES = ("examples", "coverage", "fuzzing")
 
 
