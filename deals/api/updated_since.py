@@ -42,7 +42,20 @@ class UpdatedSinceField(forms.Field):
             return edge.replace(tzinfo=datetime.UTC)
 
 
-@extend_schema_field({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
+UPDATED_SINCE_HELP = (
+    "Records changed at or after this moment (their `updated`; a change to their relations or evidence counts): an "
+    "ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; without an offset it is "
+    "UTC. To keep a copy in sync, prefer the change feed (/api/v1/changes/), which also lists withdrawals and merges."
+)
+
+
+# The schema: a date or a date-time, with the help text (an overridden schema carries its own description).
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+        "description": UPDATED_SINCE_HELP,
+    }
+)
 class UpdatedSinceFilter(filters.CharFilter):
     field_class = UpdatedSinceField
 
@@ -53,8 +66,5 @@ def updated_since_filter():
     return UpdatedSinceFilter(
         field_name="updated",
         lookup_expr="gte",
-        help_text="Records changed at or after this moment (their `updated`; a change to their relations or "
-        "evidence counts): an ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; "
-        "without an offset it is UTC. To keep a copy in sync, prefer the change feed (/api/v1/changes/), which also "
-        "lists withdrawals and merges.",
+        help_text=UPDATED_SINCE_HELP,
     )
