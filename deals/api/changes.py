@@ -112,6 +112,10 @@ class ChangeFeedSerializer(serializers.Serializer):
         help_text="The cursor to store and pass as `since` next time: the last entry's sequence number, or `since` "
         "itself when the page is empty."
     )
+    latest = serializers.IntegerField(
+        help_text="The highest sequence number in the feed now (0 when empty). A stored cursor above it means the "
+        "database was rebuilt: start again from 0."
+    )
     next = serializers.URLField(
         help_text='URL of the next page (the same as the `Link: rel="next"` header); never null, since new '
         "changes may arrive: poll it."
@@ -121,15 +125,15 @@ class ChangeFeedSerializer(serializers.Serializer):
 
 SINCE_PARAMETER = OpenApiParameter(
     name="since",
-    type=int,
+    type={"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
     required=False,
     description="Cursor: the `sequence` of the last change already seen (or the `cursor` of the last page); only "
-    "later changes are listed. 0 or absent: from the beginning. A negative, non-integer value, or one ahead of "
-    "the feed (after the database was rebuilt, for example) is a 400.",
+    "later changes are listed. 0 or absent: from the beginning. A negative or non-integer value is a 400; a value "
+    "above `latest` (the database was rebuilt) gives an empty page.",
 )
 FEED_PAGE_SIZE_PARAMETER = OpenApiParameter(
     name="page_size",
-    type=int,
+    type={"type": "integer", "minimum": 1, "maximum": FEED_MAX_PAGE_SIZE, "default": FEED_PAGE_SIZE},
     required=False,
     description=f"Changes per page: default {FEED_PAGE_SIZE}, at most {FEED_MAX_PAGE_SIZE}; larger is a 400.",
 )
@@ -139,6 +143,7 @@ _BASE = "http://127.0.0.1:8000/api/v1"
 FEED_EXAMPLE = {
     "since": 40,
     "cursor": 42,
+    "latest": 42,
     "next": f"{_BASE}/changes/?since=42",
     "results": [
         {
@@ -252,14 +257,12 @@ class ChangeFeedView(APIView):
         since = _since_parse(request.query_params.get("since"))
         size = _page_size_parse(request, default=FEED_PAGE_SIZE, maximum=FEED_MAX_PAGE_SIZE)
         entries = change_list(since=since, limit=size)
-        if not entries and since:
-            latest = change_latest_sequence()
-            if since > latest:
-                raise ValidationError({"since": [f"{since} is ahead of the feed: the latest sequence is {latest}."]})
+        latest = change_latest_sequence()
         cursor = entries[-1].sequence if entries else since
         next_url = replace_query_param(request.build_absolute_uri(), "since", cursor)
         body = ChangeFeedSerializer(
-            {"since": since, "cursor": cursor, "next": next_url, "results": entries}, context={"request": request}
+            {"since": since, "cursor": cursor, "latest": latest, "next": next_url, "results": entries},
+            context={"request": request},
         ).data
         return Response(body, headers={"Link": f'<{next_url}>; rel="next"'})
 
@@ -324,9 +327,17 @@ class RecordHistoryMixin:
         parameters=[
             docs.slug_parameter("record"),
             JSON_FORMAT_PARAMETER,
-            OpenApiParameter(name="page", type=int, required=False, description="Page number, from 1."),
             OpenApiParameter(
-                name="page_size", type=int, required=False, description="Versions per page: default 25, at most 100."
+                name="page",
+                type={"type": "integer", "minimum": 1},
+                required=False,
+                description="Page number, from 1. Not a positive whole number: 400; past the last page: 404.",
+            ),
+            OpenApiParameter(
+                name="page_size",
+                type={"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                required=False,
+                description="Versions per page: default 25, at most 100; larger is a 400.",
             ),
         ],
         responses={

@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 _UPDATED_SINCE_RE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?"
@@ -23,17 +24,38 @@ class UpdatedSinceField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        # An unencoded "+01:00" in a query string arrives as " 01:00".
-        value = re.sub(r" ([0-9]{2}:[0-9]{2})$", r"+\1", value) if isinstance(value, str) else value
+        # An unencoded "+01:00" in a query string arrives as " 01:00"; RFC 3339 also allows a lower-case t and z.
+        if isinstance(value, str):
+            value = re.sub(r" ([0-9]{2}:[0-9]{2})$", r"+\1", value)
+            value = value[:10] + value[10:].replace("t", "T", 1).replace("z", "Z")
         if not isinstance(value, str) or not _UPDATED_SINCE_RE.fullmatch(value):
             raise forms.ValidationError(UPDATED_SINCE_MESSAGE, code="invalid")
         try:
             parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise forms.ValidationError(UPDATED_SINCE_MESSAGE, code="invalid") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: before (or after) any time the database holds
+            edge = datetime.datetime.min if parsed.year == 1 else datetime.datetime.max
+            return edge.replace(tzinfo=datetime.UTC)
 
 
+UPDATED_SINCE_HELP = (
+    "Records changed at or after this moment (their `updated`; a change to their relations or evidence counts): an "
+    "ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; without an offset it is "
+    "UTC. To keep a copy in sync, prefer the change feed (/api/v1/changes/), which also lists withdrawals and merges."
+)
+
+
+# The schema: a date or a date-time, with the help text (an overridden schema carries its own description).
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+        "description": UPDATED_SINCE_HELP,
+    }
+)
 class UpdatedSinceFilter(filters.CharFilter):
     field_class = UpdatedSinceField
 
@@ -44,8 +66,5 @@ def updated_since_filter():
     return UpdatedSinceFilter(
         field_name="updated",
         lookup_expr="gte",
-        help_text="Records changed at or after this moment (their `updated`; a change to their relations or "
-        "evidence counts): an ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; "
-        "without an offset it is UTC. To keep a copy in sync, prefer the change feed (/api/v1/changes/), which also "
-        "lists withdrawals and merges.",
+        help_text=UPDATED_SINCE_HELP,
     )

@@ -25,7 +25,8 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 21  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, and the two statistics
+OPERATIONS = 29  # the index; list + CSV + detail of five collections; the facilities' GeoJSON; two statistics; six
+# of releases; the change feed and three histories
 PHASES = ("examples", "coverage", "fuzzing")
 
 
