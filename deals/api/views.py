@@ -462,7 +462,13 @@ class ApiIndexView(StrictQueryMixin, APIView):
                 ("commodities", "commodity"),
             )
         }
-        links["releases"] = request.build_absolute_uri(reverse("api:release-list"))
+        for name, view_name in (
+            ("releases", "api:release-list"),
+            ("changes", "api:change-list"),
+            ("deal_stats", "api:stats-deals"),
+            ("facility_stats", "api:stats-facilities"),
+        ):
+            links[name] = request.build_absolute_uri(reverse(view_name))
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):
             links[name] = request.build_absolute_uri(reverse(view_name))
         links["license"] = DATASET_LICENSE
