@@ -17,7 +17,8 @@ FEED = "/api/v1/changes/"
 def _feed(client, **params) -> dict:
     response = client.get(FEED, params)
     assert response.status_code == 200, response.content
-    assert response["Link"] == f'<{response.json()["next"]}>; rel="next"'
+    license_link = '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'
+    assert response["Link"] == f'<{response.json()["next"]}>; rel="next", {license_link}'
     return response.json()
 
 

@@ -29,7 +29,7 @@ def test_the_link_is_built_from_the_licensing_module():
     [
         "/api/v1/",
         "/api/v1/deals/",
-        "/api/v1/deals/?format=csv",
+        "/api/v1/deals.csv",
         "/api/v1/companies/",
         "/api/v1/facilities/",
         "/api/v1/sources/",
@@ -49,7 +49,7 @@ def test_detail_and_csv_carry_the_licence(client):
     deal = DealFactory()
     detail = client.get(f"/api/v1/deals/{deal.slug}/")
     assert detail.status_code == 200 and link_values(detail) == [LICENSE]
-    csv = client.get("/api/v1/deals/", headers={"Accept": "text/csv"})
+    csv = client.get("/api/v1/deals.csv")
     assert csv["Content-Type"].startswith("text/csv") and link_values(csv) == [LICENSE]
 
 
@@ -63,8 +63,8 @@ def test_pagination_links_and_the_licence_share_one_header(client):
         f'<{base}?page=1&page_size=1>; rel="prev"',
         LICENSE,
     ]
-    csv = client.get("/api/v1/deals/", {"page_size": 1, "format": "csv"})
-    assert link_values(csv) == [f'<{base}?format=csv&page=2&page_size=1>; rel="next"', LICENSE]
+    csv = client.get("/api/v1/deals.csv", {"page_size": 1})
+    assert link_values(csv) == ['<http://testserver/api/v1/deals.csv?page=2&page_size=1>; rel="next"', LICENSE]
 
 
 @pytest.mark.django_db
