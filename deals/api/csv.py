@@ -241,6 +241,7 @@ class SourceCsvSerializer(serializers.ModelSerializer):
             "document_url",
             "raw_sha256",
             "text_sha256",
+            "redistribution_licensed",
             "evidence_count",
             "updated",
             "url",
