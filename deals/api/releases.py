@@ -61,7 +61,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         min_value=1, help_text="Sequence number of the release (1, 2, 3, …); releases sort by it."
     )
     license = LicenseSerializer(source="metadata.license", help_text="Licence of the release's data.")
-    citation = serializers.CharField(source="metadata.citation", help_text="How to cite this release.")
+    citation = serializers.CharField(
+        source="metadata.citation",
+        help_text="How to cite this release: the project's citation (CITATION.cff) with its version.",
+    )
     counts = serializers.DictField(
         child=serializers.IntegerField(),
         source="metadata.counts",
