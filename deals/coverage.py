@@ -146,10 +146,12 @@ class FieldCoverage:
 
 
 def fields_coverage(
-    *, model: type[models.Model], values: dict[str, Any], evidence: list[Evidence]
+    *, model: type[models.Model], values: dict[str, Any], evidence: list[Evidence], hidden: dict[str, Any] | None = None
 ) -> list[FieldCoverage]:
     """Coverage of every quotable field of ``model`` given its canonical ``values`` and its ``evidence`` rows
-    (which need ``fields`` and ``values`` only, so unsaved rows work too)."""
+    (which need ``fields`` and ``values`` only, so unsaved rows work too). A snapshot equal to ``hidden[name]``
+    (a reference to a record that is not public, see :func:`record_coverage`) is left out of field ``name``."""
+    hidden = hidden or {}
     result = []
     for name in coverage_field_names(model=model):
         current = values.get(name)
@@ -162,7 +164,7 @@ def fields_coverage(
                 continue
             snapshots = ev.values if isinstance(ev.values, dict) else {}
             snapshot = snapshots.get(name, _MISSING)
-            if snapshot is _MISSING:
+            if snapshot is _MISSING or (name in hidden and snapshot == hidden[name]):
                 continue
             if is_list and isinstance(snapshot, list) and isinstance(current, list):
                 is_current = all(item in current for item in snapshot)
@@ -189,10 +191,33 @@ def record_values(*, record: models.Model) -> dict[str, Any]:
     return {name: field_value(record=record, name=name) for name in coverage_field_names(model=type(record))}
 
 
-def record_coverage(*, record: models.Model) -> list[FieldCoverage]:
-    """:func:`fields_coverage` of a stored record, from its (prefetched) evidence and relations."""
+def _unpublished_references(*, record: models.Model) -> dict[str, Any]:
+    """The quotable foreign keys of ``record`` that name a record the public cannot see (a draft or withdrawn parent
+    company), with that record's canonical value (its slug). The related rows are loaded with the record
+    (``select_related`` in :mod:`deals.selectors.records`), so this costs no query."""
+    hidden = {}
+    for name in coverage_field_names(model=type(record)):
+        fld = type(record)._meta.get_field(name)
+        if fld.many_to_one and getattr(record, fld.attname) is not None:
+            related = getattr(record, name)
+            if not getattr(related, "is_public", True):
+                hidden[name] = value_canonical(related)
+    return hidden
+
+
+def record_coverage(*, record: models.Model, public: bool = False) -> list[FieldCoverage]:
+    """:func:`fields_coverage` of a stored record, from its (prefetched) evidence and relations.
+
+    ``public``: as the public API shows the record, where a reference to an unpublished record reads as none (as
+    ``Company.parent_public`` does): such a field's value is null and the quotes stating that reference are left
+    out of it, so the unpublished record's slug appears nowhere. Editors (the admin, publication checks) see all.
+    Relations to many (parties, facilities, companies) are public already: their prefetches hold published records.
+    """
     evidence = list(record.evidence.all()) if record.pk is not None else []
-    return fields_coverage(model=type(record), values=record_values(record=record), evidence=evidence)
+    values = record_values(record=record)
+    hidden = _unpublished_references(record=record) if public else {}
+    values.update(dict.fromkeys(hidden))
+    return fields_coverage(model=type(record), values=values, evidence=evidence, hidden=hidden)
 
 
 def _item_text(item: Any) -> str:

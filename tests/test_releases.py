@@ -16,6 +16,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
+from deals.citation import citation_metadata_get, citation_text_get
+from deals.coverage import record_coverage
 from deals.models import (
     Commodity,
     Company,
@@ -86,7 +88,12 @@ def test_a_release_of_the_fixtures_is_a_valid_frictionless_v2_package(dataset, t
             "title": "Creative Commons Attribution 4.0 International",
         }
     ]
-    assert release.version in package["citation"]
+    # The project's one citation (CITATION.cff via deals/citation.py), with this release's version.
+    citation = citation_text_get(url=BASE_URL + "/", version=release.version)
+    assert package["citation"] == release.metadata["citation"] == citation
+    assert f"Version {release.version}." in citation and citation.startswith("ReexAPI editors. ")
+    assert package["title"] == citation_metadata_get()["title"]
+    assert package["contributors"] == [{"title": "ReexAPI editors", "roles": ["creator", "publisher"]}]
     # sha256sum -c accepts the checksums file, as the curl recipe in docs/data.md uses it.
     check = subprocess.run(["sha256sum", "-c", "checksums.sha256"], capture_output=True, text=True, cwd=path)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -151,6 +158,12 @@ def _empty_the_dataset() -> None:
 
 
 def test_a_release_loaded_into_an_empty_database_reproduces_the_published_dataset(dataset):
+    # A licensed source (its text travels) and a quote stating a draft parent (left out, in the API as in the CSVs).
+    Source.objects.filter(pk=Evidence.objects.order_by("pk").first().source_id).update(redistribution_licensed=True)
+    child = Company.objects.public().order_by("slug").first()
+    child.parent = CompanyFactory(slug="draftparent", publication_status=PublicationStatus.DRAFT)
+    child.save()
+    EvidenceFactory(deal=None, company=child, source=Evidence.objects.first().source, fields=["parent"])
     release = release_create(base_url=BASE_URL)
     files = _files(release)
     _empty_the_dataset()
@@ -159,21 +172,19 @@ def test_a_release_loaded_into_an_empty_database_reproduces_the_published_datase
     counts = release_load(files=files)
 
     assert counts == {k: v for k, v in release.metadata["counts"].items() if k != "tombstones"}
-    assert counts["evidence"] == 62
+    assert counts["evidence"] == 63
+    assert Source.objects.filter(redistribution_licensed=True, text__gt="").count() == 1
     again = release_data(base_url=BASE_URL).files
     # Every table, row for row and cell for cell: records, relations (links, roles) and evidence (quotes, offsets,
     # fields, values), with their own timestamps.
     for name, content in files.items():
         if name.endswith(".csv"):
             assert again[name].decode().splitlines() == content.decode().splitlines(), name
-    # Each record exactly as the API shows it, except a source's full text where the API shows it: a release does
-    # not carry it unless the source is licensed for redistribution (none is), so the loaded source has none.
+    # Each record exactly as the API shows it: a source's text (null unless licensed) included.
     before, after = _records(files["records.jsonl"]), _records(again["records.jsonl"])
     assert before.keys() == after.keys()
+    assert sum(1 for key, record in before.items() if key[0] == "source" and record["text"]) == 1
     for key, record in before.items():
-        if key[0] == "source" and record.get("text"):
-            record.pop("text")
-            assert after[key].pop("text") in ("", None)
         assert after[key] == record, key
     assert len([k for k in before if k[0] == "deal"]) == Deal.objects.count()
 
@@ -256,6 +267,12 @@ def test_drafts_never_appear_anywhere_in_a_release(dataset, client):
     survivor_draft = DealFactory(slug="draftsecretsurvivor", title="Draftsecret", publication_status=draft)
     merged = Deal.objects.public().order_by("slug").last()
     record_merge(duplicate=merged, survivor=survivor_draft)
+    # A published company whose parent is a draft, with a quote stating that parent (field_provenance, evidence).
+    child = Company.objects.public().order_by("slug").first()
+    child.parent = CompanyFactory(slug="draftsecretparent", name="Draftsecret Parent", publication_status=draft)
+    child.save()
+    quote = EvidenceFactory(deal=None, company=child, source=Evidence.objects.first().source, fields=["parent"])
+    assert quote.values == {"parent": "draftsecretparent"}
 
     release = release_create(base_url=BASE_URL)
 
@@ -265,6 +282,16 @@ def test_drafts_never_appear_anywhere_in_a_release(dataset, client):
             name,
             low[max(0, low.find(b"draftsecret") - 300) : low.find(b"draftsecret") + 100],
         )
+    record = _records(_files(release)["records.jsonl"])[("company", child.slug)]
+    assert record["parent"] is None and "parent" not in {f["field"] for f in record["field_provenance"]}
+    assert any(p["fields"] == ["parent"] for p in record["provenance"])  # the quote itself is public
+    evidence = {int(row["id"]): row for row in _csv(_files(release)["evidence.csv"])}
+    assert json.loads(evidence[quote.pk]["values"]) == {} and json.loads(evidence[quote.pk]["fields"]) == ["parent"]
+    # The API's detail, which records.jsonl is made from, says the same; editors still see the draft parent.
+    detail = client.get(f"/api/v1/companies/{child.slug}/")
+    assert detail.status_code == 200 and b"draftsecret" not in detail.content.lower()
+    editors = {cov.name: cov for cov in record_coverage(record=child)}
+    assert editors["parent"].value == "draftsecretparent" and editors["parent"].quotes == [quote]
     # Merged into a draft: the API answers 404 for it (not 301), so it is no tombstone either.
     assert merged.slug not in {row["slug"] for row in _csv(_files(release)["tombstones.csv"])}
     assert client.get(f"/api/v1/deals/{merged.slug}/").status_code == 404
@@ -282,11 +309,24 @@ def test_a_reference_to_a_draft_is_empty_in_the_tables(dataset):
             assert b"draftsecret" not in content, name
 
 
-def test_source_text_is_left_out_unless_licensed(dataset):
+def test_source_text_is_in_the_release_only_where_licensed(dataset):
+    sources = list(Source.objects.filter(evidence__isnull=False).distinct().order_by("slug"))
+    assert len(sources) >= 2 and not any(s.redistribution_licensed for s in sources)
+    licensed, unlicensed = sources[0], sources[1:]
+    Source.objects.filter(pk=licensed.pk).update(redistribution_licensed=True)
     files = _files(release_create(base_url=BASE_URL))
-    sources = _csv(files["sources.csv"])
-    assert sources and all(row["text"] == "" for row in sources)
-    assert all(len(row["text_sha256"]) == 64 and row["raw_sha256"] for row in sources)
+
+    rows = {row["slug"]: row for row in _csv(files["sources.csv"])}
+    records = _records(files["records.jsonl"])
+    assert rows[licensed.slug]["text"] == licensed.text and rows[licensed.slug]["redistribution_licensed"] == "true"
+    assert records[("source", licensed.slug)]["text"] == licensed.text
+    for source in unlicensed:
+        assert rows[source.slug]["text"] == "" and rows[source.slug]["redistribution_licensed"] == "false"
+        assert records[("source", source.slug)]["text"] is None
+        # Nothing else carries it either (a passage longer than any quote, from the middle of the text).
+        middle = source.text[len(source.text) // 2 :][:400].encode()
+        assert all(middle not in content for content in files.values())
+    assert all(len(row["text_sha256"]) == 64 and row["raw_sha256"] for row in rows.values())
 
 
 def test_a_release_never_changes(dataset):

@@ -25,6 +25,7 @@ from deals.api.serializers import (
     LicenseSerializer,  # one "License" component, shared with the API index
 )
 from deals.api.views import StrictQueryMixin
+from deals.citation import citation_text_get
 from deals.licensing import DATASET_LICENSE
 from deals.models import DatasetRelease, ReleaseFile
 from deals.selectors.releases import release_file_get, release_get, release_latest, release_list
@@ -60,7 +61,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
         min_value=1, help_text="Sequence number of the release (1, 2, 3, …); releases sort by it."
     )
     license = LicenseSerializer(source="metadata.license", help_text="Licence of the release's data.")
-    citation = serializers.CharField(source="metadata.citation", help_text="How to cite this release.")
+    citation = serializers.CharField(
+        source="metadata.citation",
+        help_text="How to cite this release: the project's citation (CITATION.cff) with its version.",
+    )
     counts = serializers.DictField(
         child=serializers.IntegerField(),
         source="metadata.counts",
@@ -138,9 +142,7 @@ RELEASE_EXAMPLE = {
     "dataset_sha256": "3f0b6a0c1d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c",
     "url": f"{_BASE}/2026.12.02.1/",
     "license": DATASET_LICENSE,
-    "citation": "ReexAPI editors. ReexAPI: critical-mineral deals, with the verbatim quotes that back them. Release "
-    "2026.12.02.1, 2026-12-02. Licensed under Creative Commons Attribution 4.0 International (CC-BY-4.0), "
-    "https://creativecommons.org/licenses/by/4.0/.",
+    "citation": citation_text_get(url="http://127.0.0.1:8000/", version="2026.12.02.1"),  # as a release has it
     "counts": {"deals": 21, "companies": 26, "evidence": 62},
     "files": [_EXAMPLE_FILE],
 }

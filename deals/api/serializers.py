@@ -295,7 +295,10 @@ class _FieldProvenanceMixin(serializers.Serializer):
 
     @extend_schema_field(FieldProvenanceSerializer(many=True))
     def get_field_provenance(self, record):
-        shown = [cov for cov in record_coverage(record=record) if not cov.empty or cov.quotes or cov.claims]
+        # public=True: a reference to an unpublished record (a draft parent) is null here, as in the record.
+        shown = [
+            cov for cov in record_coverage(record=record, public=True) if not cov.empty or cov.quotes or cov.claims
+        ]
         data = FieldProvenanceSerializer(shown, many=True).data
         # The values follow the record's own fields: a choice, code or country not stated is null there, so here.
         nullable = {

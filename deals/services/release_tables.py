@@ -41,19 +41,10 @@ from deals.models import (
 )
 from deals.models.publication import PUBLICATION_FIELDS
 from deals.selectors.records import evidence_public, source_public
+from deals.selectors.rights import source_text_public
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
-
-
-def source_text_redistributable(source: Source) -> bool:
-    """Whether a source's full text may be published in a release: THE one place that decides it.
-
-    ``Source.redistribution_licensed`` (an editors' field, default no) comes with the licence-and-rights work; until
-    the model has it, no source is treated as licensed. Sources that are not licensed keep their metadata, digests
-    and the quotes with offsets in the release; their ``text`` cell is empty.
-    """
-    return bool(getattr(source, "redistribution_licensed", False))
 
 
 @dataclass
@@ -67,8 +58,9 @@ class Table:
     primary_key: list[str]
     title: str
     descriptions: dict[str, str] = field(default_factory=dict)
-    # Columns whose value comes from Python rather than from a database column (see _cell).
-    computed: dict[str, Callable[[models.Model], Any]] = field(default_factory=dict)
+    # Columns whose value comes from Python rather than from a database column (see _cell): called with the row's
+    # object and the slugs released so far (table name -> slugs).
+    computed: dict[str, Callable[[models.Model, dict[str, set[str]]], Any]] = field(default_factory=dict)
 
 
 def _own_fields(model: type[models.Model], *, skip: set[str] = frozenset()) -> list[models.Field]:
@@ -105,6 +97,20 @@ def _m2m_table(name: str, title: str, m2m, *, published: tuple[str, ...]) -> Tab
 _SKIP = PUBLICATION_FIELDS - {"published_at"}
 
 
+def _evidence_values_public(evidence: Evidence, released: dict[str, set[str]]) -> dict:
+    """The evidence's value snapshots, less a snapshot of a reference to a record outside the release (a quote that
+    states a draft parent): the API leaves such a quote out of the field's provenance, and the reference itself
+    is empty in the tables, so the unpublished slug appears nowhere."""
+    values = evidence.values if isinstance(evidence.values, dict) else {}
+    model = Deal if evidence.deal_id else Company if evidence.company_id else Facility  # ids only: no query
+    references = {f.name: _target_table(f) for f in model._meta.concrete_fields if f.many_to_one}
+    return {
+        name: snapshot
+        for name, snapshot in values.items()
+        if name not in references or snapshot is None or snapshot in released.get(references[name], {snapshot})
+    }
+
+
 def release_tables() -> list[Table]:
     """The release's tables, in the order of the data package's resources (referenced tables first)."""
     return [
@@ -128,7 +134,9 @@ def release_tables() -> list[Table]:
                 "text": "The normalised text, only where the source is licensed for redistribution; otherwise "
                 "empty (check quotes against your own copy with text_sha256, see docs/provenance.md)."
             },
-            computed={"text": lambda s: s.text if source_text_redistributable(s) else ""},
+            # H1's one rule for every public output (Source.redistribution_licensed, default no): unlicensed text is
+            # an empty cell here and null in records.jsonl (the API's own serializer).
+            computed={"text": lambda s, _released: source_text_public(source=s) or ""},
         ),
         Table("companies", Company, Company.objects.public, _own_fields(Company, skip=_SKIP), ["slug"], "Companies"),
         Table(
@@ -170,6 +178,7 @@ def release_tables() -> list[Table]:
             ["id"],
             "Evidence: verbatim quotes with offsets into their source's normalised text, and the fields they back",
             descriptions={"id": "The evidence row's id (stable within the database the release was made from)."},
+            computed={"values": _evidence_values_public},
         ),
     ]
 
@@ -220,7 +229,7 @@ def table_rows(table: Table, *, released: dict[str, set[str]]) -> list[list[str]
         cells = []
         for f in table.fields:
             if f.name in table.computed:
-                value = table.computed[f.name](objects[row["pk"]])
+                value = table.computed[f.name](objects[row["pk"]], released)
             else:
                 value = row[_lookup(f)]
             if f.is_relation and value is not None and value not in released.get(_target_table(f), {value}):

@@ -32,6 +32,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from deals.citation import citation_authors_get, citation_metadata_get, citation_text_get
 from deals.licensing import DATASET_LICENSE
 from deals.models import DatasetRelease, ReleaseFile
 from deals.services.dataset_lock import dataset_lock_acquire
@@ -49,7 +50,6 @@ from deals.services.release_tables import (
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PACKAGE_NAME = "reexapi-critical-mineral-deals"
-PACKAGE_TITLE = "ReexAPI: critical-mineral deals, with the verbatim quotes that back them"
 # records.jsonl: resource type -> (API basename, the release table whose rows are the published records).
 RECORD_TYPES = (
     ("commodity", "commodity", "commodities"),
@@ -71,13 +71,6 @@ def _sha256(data: bytes) -> str:
 
 def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _citation(*, version: str, created: datetime.datetime) -> str:
-    return (
-        f"ReexAPI editors. {PACKAGE_TITLE}. Release {version}, {created.date().isoformat()}. "
-        f"Licensed under {DATASET_LICENSE['name']} ({DATASET_LICENSE['id']}), {DATASET_LICENSE['url']}."
-    )
 
 
 def _detail_views() -> dict[str, Any]:
@@ -262,22 +255,24 @@ def _release_create(*, base_url: str | None, lock_timeout: float, snapshot: bool
     changes = _json_bytes(
         release_changes(previous=_previous_files(previous), records=records, tombstones=tombstones, version=version)
     )
-    citation = _citation(version=version, created=created)
+    homepage = base_url.rstrip("/") + "/"
+    # The project's one citation (CITATION.cff, deals/citation.py), as the API index and the landing page give it.
+    citation = citation_text_get(url=homepage, version=version)
     resources = [_resource(table.name, table.title, content, table_schema(table)) for table, content in tables]
     resources.append(_resource("tombstones", "Withdrawn and merged records", tombstones, tombstone_schema()))
     package = {
         "$schema": PACKAGE_PROFILE,
         "name": PACKAGE_NAME,
-        "title": PACKAGE_TITLE,
+        "title": citation_metadata_get()["title"],
         "description": "Critical-mineral deals (funding rounds, offtakes, MOUs, grants, plant investments, government "
         "agreements), the companies and governments making them, the facilities they concern and the source "
         "articles they come from. Every public fact is backed by a verbatim quote with offsets into its source's "
         "normalised text. Published records only.",
         "version": version,
         "created": created.isoformat().replace("+00:00", "Z"),
-        "homepage": base_url.rstrip("/") + "/",
+        "homepage": homepage,
         "licenses": [{"name": DATASET_LICENSE["id"], "path": DATASET_LICENSE["url"], "title": DATASET_LICENSE["name"]}],
-        "contributors": [{"title": "ReexAPI editors", "roles": ["creator", "publisher"]}],
+        "contributors": [{"title": name, "roles": ["creator", "publisher"]} for name in citation_authors_get()],
         "citation": citation,
         "keywords": ["critical minerals", "rare earths", "supply chain", "deals", "provenance"],
         "resources": resources,
