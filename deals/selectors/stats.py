@@ -1,9 +1,11 @@
 """Aggregates of deals and facilities: counts and sums per group, computed in the database in a fixed number of
 queries whatever the number of records.
 
-Every dimension is turned into *pairs* (record, group key), each pair at most once, and one grouped query counts
-and sums them. A record with several keys (a deal concerning two commodities) is a pair in each group, so it
-counts in each: those dimensions are *overlapping* and their groups' figures do not add up to the totals.
+A record with several keys (a deal concerning two commodities) counts in each of its groups: those dimensions are
+*overlapping* and their groups' figures do not add up to the totals. Deals (the large table) are read once per
+request: one query groups them by their set of keys (totals and groups both come from its rows, see
+:func:`_deal_figures`) and Python spreads each set over its groups, rolling commodities up the tree. Facilities
+(few) are turned into *pairs* (record, group key), each pair at most once, which one grouped query counts and sums.
 
 Sums are of stated figures only, whatever their qualifier (exact, approximate, up to, at least): each group also
 counts the records without a figure, so a sum is never mistaken for a total. Money is summed in whole cents and
