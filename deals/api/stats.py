@@ -24,8 +24,7 @@ from deals.selectors.stats import (
     DEAL_OVERLAPPING,
     FACILITY_DIMENSIONS,
     FACILITY_OVERLAPPING,
-    deal_stats,
-    deal_stats_totals,
+    deal_stats_summary,
     facility_stats,
     facility_stats_totals,
 )
@@ -361,8 +360,7 @@ class DealStatsView(StatsView):
         data = {
             "group_by": group_by,
             "overlapping": group_by in self.overlapping,
-            "totals": deal_stats_totals(queryset=queryset, group_by=group_by),
-            "groups": deal_stats(queryset=queryset, group_by=group_by),
+            **deal_stats_summary(queryset=queryset, group_by=group_by),
         }
         return Response(DealStatsSerializer(data).data)
 

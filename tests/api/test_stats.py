@@ -395,9 +395,9 @@ def _grow(n: int) -> None:
 
 
 # The dataset version row (deals/caching.py), the `commodity` filter's slug check and the narrower commodities,
-# then the selectors: totals, groups, labels (commodities and stages; none for choices, countries and years) and,
-# for party_kind, the government group (governments with their departments and agencies).
-QUERIES = {"commodity": 6, "stage": 6, "country": 5, "party_kind": 6, "announced_year": 5}
+# then the selectors: one figures query (totals and groups from the same rows) and the labels (commodities, with
+# the tree for the rollup, and stages; none for choices, countries and years).
+QUERIES = {"commodity": 5, "stage": 5, "country": 4, "party_kind": 4, "announced_year": 4}
 
 
 @pytest.mark.django_db
