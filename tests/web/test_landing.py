@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import json
 import re
 from decimal import Decimal
@@ -135,11 +136,22 @@ def test_empty_dataset_has_no_charts_but_says_why(client):
     assert "<svg" not in html
 
 
+@pytest.fixture
+def stages_restored(django_db_blocker):
+    """After a transactional test, put back what migration 0002 seeds (the supply-chain stages), which the test's
+    flush removed. (serialized_rollback would do it too, but it reloads content types that a previous
+    transactional test's flush has already recreated, and fails on their unique constraint.)"""
+    yield
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        importlib.import_module("deals.migrations.0002_seed_supply_chain_stages").seed(apps, None)
+
+
 # A real transaction: on PostgreSQL release_create sets its snapshot's isolation level, which must be the
-# transaction's first statement (inside the test's own transaction it would be a savepoint). serialized_rollback
-# restores the migrations' seed rows (the supply-chain stages) for the tests after this one.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_latest_release_with_download_links_and_jsonld_distribution(client, dataset, committed):
+# transaction's first statement (inside the test's own transaction it would be a savepoint).
+@pytest.mark.django_db(transaction=True)
+def test_latest_release_with_download_links_and_jsonld_distribution(client, dataset, committed, stages_restored):
     with committed():
         release = release_create(base_url="http://testserver")
     response = client.get("/")
