@@ -34,6 +34,10 @@ class UpdatedSinceField(forms.Field):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
+# The schema of the parameter (deals/api/schema.py puts it on every list): a date or a date-time, as accepted.
+UPDATED_SINCE_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+
+
 class UpdatedSinceFilter(filters.CharFilter):
     field_class = UpdatedSinceField
 
