@@ -334,6 +334,15 @@ def test_the_feed_histories_statistics_and_releases_send_what_the_schema_says(cl
     assert _get(client, schema, strict, detail, "/api/v1/releases/1999.01.01.1/").status_code == 404
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/facilities/", "/api/v1/stats/facilities/?group_by=country"])
+def test_a_percent_sign_in_an_unknown_slug_is_a_4xx_naming_it(client, path):
+    """django-filter %-formats every filter error; a client's "%" in the quoted value was a TypeError (a 500)."""
+    response = client.get(path, {"commodity": "x%t", "region_code": "u%"})
+    assert response.status_code == 400
+    assert "x%t" in response.json()["commodity"][0] and "U%" in response.json()["region_code"][0]
+
+
 @pytest.mark.usefixtures("dataset")
 def test_withdrawn_and_merged_records_answer_as_documented(client, schema):
     strict = _strict(schema)

@@ -25,7 +25,9 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 21  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, and the two statistics
+# The index, list + CSV + detail of five collections, the facilities' GeoJSON, the two statistics, the change feed,
+# three histories and four release operations (list, index.json, detail, file).
+OPERATIONS = 27
 PHASES = ("examples", "coverage", "fuzzing")
 
 
