@@ -121,7 +121,7 @@ class ChangeFeedSerializer(serializers.Serializer):
 
 SINCE_PARAMETER = OpenApiParameter(
     name="since",
-    type={"type": "integer", "minimum": 0},
+    type={"type": "integer", "minimum": 0, "maximum": _MAX_CURSOR},
     required=False,
     description="Cursor: the `sequence` of the last change already seen (or the `cursor` of the last page); only "
     "later changes are listed. 0 or absent: from the beginning. A negative, non-integer value, or one ahead of "
