@@ -66,6 +66,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = DatasetRelease
         fields = ["version", "number", "created", "dataset_sha256", "url", "license", "citation", "counts", "files"]
+        # The model's PositiveIntegerField has a backend-dependent range (2^31 - 1 on PostgreSQL, 2^63 - 1 on
+        # SQLite), and the schema followed it: state PostgreSQL's, the smaller, so the schema is one on both.
+        extra_kwargs = {"number": {"max_value": 2147483647}}
 
     def get_url(self, obj: DatasetRelease) -> str:
         url = reverse("api:release-detail", kwargs={"version": obj.version})
