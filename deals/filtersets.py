@@ -122,13 +122,16 @@ class RegionCodeListField(forms.Field):
         for code in value or []:
             if not _REGION_CODE_RE.match(code):
                 raise ValidationError(
-                    f"'{code[:50]}' is not an ISO 3166-2 region code: two letters, a hyphen and one to three letters "
+                    "'%(code)s' is not an ISO 3166-2 region code: two letters, a hyphen and one to three letters "
                     "or digits, e.g. US-GA.",
                     code="invalid",
+                    params={"code": code[:50]},
                 )
             if pycountry.subdivisions.get(code=code) is None:
                 raise ValidationError(
-                    f"Unknown ISO 3166-2 region code '{code}' (e.g. US-GA, CA-QC).", code=UNKNOWN_SLUG_CODE
+                    "Unknown ISO 3166-2 region code '%(code)s' (e.g. US-GA, CA-QC).",
+                    code=UNKNOWN_SLUG_CODE,
+                    params={"code": code},
                 )
         return list(value or [])
 
@@ -169,7 +172,9 @@ class SlugListField(ModelMultipleChoiceField):
             if self.list_allowed:
                 allowed = ", ".join(self.queryset.order_by("slug").values_list("slug", flat=True))
                 message = f"{message} Allowed: {allowed}."
-            raise ValidationError(message, code=UNKNOWN_SLUG_CODE) from None
+            # The message quotes the client's value, which may hold a "%": pass it as a parameter, since
+            # django-filter %-formats every message (a bare "%" in it was a TypeError, a 500).
+            raise ValidationError("%(message)s", code=UNKNOWN_SLUG_CODE, params={"message": message}) from None
 
 
 class SlugFilter(filters.ModelMultipleChoiceFilter):

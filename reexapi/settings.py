@@ -429,6 +429,21 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "sources", "description": "The documents every public fact is quoted from, with their digests."},
         {"name": "commodities", "description": "The commodity vocabulary: elements, groups, materials, products."},
+        {
+            "name": "changes",
+            "description": "The change feed: every public change to a deal, company or facility, oldest first, "
+            "resumed from a cursor (`since`); each record's own history is under `<record>/history/`.",
+        },
+        {
+            "name": "stats",
+            "description": "Aggregates of deals and facilities: counts and summed values per group, with the same "
+            "filters as the lists.",
+        },
+        {
+            "name": "releases",
+            "description": "Immutable dataset releases (Frictionless Data Packages) and their files, with SHA-256 "
+            "checksums; `latest` names the newest.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

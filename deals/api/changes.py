@@ -20,7 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
-from deals.api.pagination import StrictPageNumberPagination, _positive_int
+from deals.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, StrictPageNumberPagination, _positive_int
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE
 from deals.api.query import query_params_check
 from deals.changes import RESOURCES
@@ -125,7 +125,7 @@ class ChangeFeedSerializer(serializers.Serializer):
 
 SINCE_PARAMETER = OpenApiParameter(
     name="since",
-    type={"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    type={"type": "integer", "minimum": 0, "maximum": _MAX_CURSOR},
     required=False,
     description="Cursor: the `sequence` of the last change already seen (or the `cursor` of the last page); only "
     "later changes are listed. 0 or absent: from the beginning. A negative or non-integer value is a 400; a value "
@@ -274,12 +274,12 @@ class HistoryChangeSerializer(serializers.Serializer):
     """One field of a version: its value before and after."""
 
     field = serializers.CharField(help_text="The field's API name (relations: parties, evidence, …).")
+    # Any JSON value, null included: no ``allow_null`` (a oneOf of "anything" and null would match null twice).
     old = serializers.JSONField(
-        allow_null=True,
         help_text="The value before (null for `created`); relations as lists of slugs (links: `slug (role)`; "
         "evidence: `source:start-end`).",
     )
-    new = serializers.JSONField(allow_null=True, help_text="The value after, in the same shape as `old`.")
+    new = serializers.JSONField(help_text="The value after, in the same shape as `old`.")
 
 
 class HistoryVersionSerializer(serializers.Serializer):
@@ -335,9 +335,9 @@ class RecordHistoryMixin:
             ),
             OpenApiParameter(
                 name="page_size",
-                type={"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                type={"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
                 required=False,
-                description="Versions per page: default 25, at most 100; larger is a 400.",
+                description=f"Versions per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}; larger is a 400.",
             ),
         ],
         responses={

@@ -75,6 +75,9 @@ class ReleaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = DatasetRelease
         fields = ["version", "number", "created", "dataset_sha256", "url", "license", "citation", "counts", "files"]
+        # The model's PositiveIntegerField has a backend-dependent range (2^31 - 1 on PostgreSQL, 2^63 - 1 on
+        # SQLite), and the schema followed it: state PostgreSQL's, the smaller, so the schema is one on both.
+        extra_kwargs = {"number": {"max_value": 2147483647}}
 
     def get_url(self, obj: DatasetRelease) -> str:
         url = reverse("api:release-detail", kwargs={"version": obj.version})
@@ -111,12 +114,19 @@ def _latest_brief(*, request, release: DatasetRelease | None) -> dict | None:
     return {"version": release.version, "url": url}
 
 
+# ``latest/`` and ``latest/<name>`` are routed by views of their own (ReleaseLatestView), but to a client they are
+# the same paths with the version ``latest``: the schema documents them so (one path template each, with a 302),
+# which keeps `/releases/{version}/` and `/releases/latest/{name}` from being two ambiguous paths.
 VERSION_PARAMETER = OpenApiParameter(
     name="version",
     type=str,
     location=OpenApiParameter.PATH,
-    pattern=rf"^{VERSION_REGEX}$",
-    description="A release's version (YYYY.MM.DD.N), e.g. from the list's `version` field.",
+    pattern=rf"^(?:{VERSION_REGEX}|latest)$",
+    description="A release's version (YYYY.MM.DD.N), e.g. from the list's `version` field, or `latest`: a 302 "
+    "to the newest release's URL (404 before the first release).",
+)
+LATEST_REDIRECT = OpenApiResponse(
+    description="The version was `latest`: `Location` names the same URL with the newest release's version."
 )
 NAME_PARAMETER = OpenApiParameter(
     name="name",
@@ -228,6 +238,7 @@ class ReleaseDetailView(ReleaseViewBase):
         "SHA-256 checksums, media types and download URLs.",
         responses={
             200: OpenApiResponse(ReleaseSerializer, description="The release."),
+            (302, "application/json"): LATEST_REDIRECT,
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): RELEASE_NOT_FOUND,
         },
@@ -243,17 +254,8 @@ class ReleaseDetailView(ReleaseViewBase):
 class ReleaseLatestView(ReleaseViewBase):
     """``latest/`` and ``latest/<name>``: 302 to the newest release (or its file), so links stay stable."""
 
-    @extend_schema(
-        operation_id="releases_latest",
-        summary="Redirect to the latest release",
-        tags=["releases"],
-        description="302 to the newest release's URL. 404 before the first release.",
-        responses={
-            (302, "application/json"): OpenApiResponse(description="Redirect; `Location` names the newest release."),
-            (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
-            (404, "application/json"): OpenApiResponse(ErrorDetailSerializer, description="No release yet."),
-        },
-    )
+    # In the schema as the version `latest` of ReleaseDetailView's and ReleaseFileView's paths (VERSION_PARAMETER).
+    @extend_schema(exclude=True)
     def get(self, request, name: str | None = None):
         latest = release_latest()
         if latest is None:
@@ -266,19 +268,7 @@ class ReleaseLatestView(ReleaseViewBase):
 class ReleaseLatestFileView(ReleaseLatestView):
     """``latest/<name>``: 302 to that file of the newest release (which answers 404 if it has no such file)."""
 
-    @extend_schema(
-        operation_id="releases_latest_file",
-        summary="Redirect to a file of the latest release",
-        tags=["releases"],
-        parameters=[NAME_PARAMETER],
-        description="302 to the file `name` of the newest release, e.g. `latest/datapackage.json`: the stable link "
-        "for scripts (`curl -L`). 404 before the first release.",
-        responses={
-            (302, "application/json"): OpenApiResponse(description="Redirect; `Location` names the file's URL."),
-            (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
-            (404, "application/json"): OpenApiResponse(ErrorDetailSerializer, description="No release yet."),
-        },
-    )
+    @extend_schema(exclude=True)
     def get(self, request, name: str):
         return super().get(request, name=name)
 
@@ -298,12 +288,13 @@ class ReleaseFileView(ReleaseViewBase):
         parameters=[VERSION_PARAMETER, NAME_PARAMETER],
         description="The file's bytes with its media type, `Content-Length`, `Content-Disposition: attachment` and "
         'a strong `ETag` (`"<sha256>"`); `If-None-Match` with it answers 304. A release never changes, so '
-        "neither does a file: it may be cached for a year.",
+        "neither does a file: it may be cached for a year. `latest/<name>` (e.g. `latest/datapackage.json`) is the "
+        "stable link for scripts (`curl -L`): a 302 to that file of the newest release.",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file (its real media type is in `Content-Type`)."
             ),
-            (304, "application/json"): OpenApiResponse(description="Not modified: the client's copy is current."),
+            (302, "application/json"): LATEST_REDIRECT,
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): OpenApiResponse(
                 ErrorDetailSerializer, description="No release has this version, or it has no such file."

@@ -457,6 +457,11 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     if name in USD_PARAMETERS:
         parameter["schema"] = {"type": "string", "pattern": USD_PATTERN}
         return
+    if name == "updated_since":
+        from deals.api.updated_since import UPDATED_SINCE_SCHEMA
+
+        parameter["schema"] = UPDATED_SINCE_SCHEMA
+        return
     if name in PATTERN_PARAMETERS:
         pattern = getattr(range_filters, PATTERN_PARAMETERS[name])
         parameter["schema"] = {"type": "string", "pattern": pattern}

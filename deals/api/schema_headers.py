@@ -6,14 +6,21 @@ What is declared here is what the middleware sends (tests/api/test_schema.py com
   request with a matching ``If-None-Match`` is answered 304 with no body;
 - ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` on every response while the rate limit is on
   (deals/api/throttling.py); not ``required``, since ``REEXAPI_API_RATE_LIMIT=off`` turns them off;
-- ``Link`` (RFC 8288 ``rel="next"``/``rel="prev"``) on a list page that has a neighbour (deals/api/pagination.py);
-- ``Location`` on a 301 (deals/api/publication.py).
+- ``Link`` on every response of the API, whatever its status: the dataset licence's ``rel="license"``
+  (deals/api/license_link.py), after the ``rel="next"``/``rel="prev"`` of a list page that has a neighbour
+  (deals/api/pagination.py);
+- ``Location`` on a 301 (deals/api/publication.py) and on the 302 of a release's ``latest`` alias;
+- a release file's own ``ETag`` (its SHA-256) and ``Cache-Control`` (immutable), set by deals/api/releases.py.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+
 from django.conf import settings
 
+from deals.api.license_link import LICENSE_LINK
 from deals.api.schema import RATE_LIMIT_HEADERS
 
 IF_NONE_MATCH_PARAMETER = {
@@ -37,26 +44,76 @@ CACHE_CONTROL_HEADER = {
     "required": True,
     "schema": {"type": "string", "pattern": "^public, max-age=[0-9]+$"},
 }
+# The licence's link-value is always there, and always last (deals/api/license_link.py appends it).
+_LICENSE_LINK_PATTERN = re.escape(LICENSE_LINK) + "$"
 LINK_HEADER = {
-    "description": 'RFC 8288 links to the neighbouring pages, e.g. `<…?page=3>; rel="next", <…?page=1>; rel="prev"`; '
-    "absent on a single page.",
-    "schema": {"type": "string"},
+    "description": f"RFC 8288 links: the dataset licence, `{LICENSE_LINK}`, on every response.",
+    "required": True,
+    "schema": {"type": "string", "pattern": _LICENSE_LINK_PATTERN},
+}
+LIST_LINK_HEADER = {
+    "description": 'RFC 8288 links: the neighbouring pages, e.g. `<…?page=3>; rel="next", <…?page=1>; rel="prev"` '
+    f"(none on a single page), then the dataset licence, `{LICENSE_LINK}`, which every response carries.",
+    "required": True,
+    "schema": {"type": "string", "pattern": _LICENSE_LINK_PATTERN},
+}
+CURSOR_LINK_HEADER = {
+    "description": 'RFC 8288 links: the next page, `<…?since=N>; rel="next"` (always: new changes may come), then '
+    f"the dataset licence, `{LICENSE_LINK}`, which every response carries.",
+    "required": True,
+    "schema": {"type": "string", "pattern": '^<[^>]+>; rel="next", ' + _LICENSE_LINK_PATTERN},
+}
+# A release file (deals/api/releases.py, ReleaseFileView) is not cached by the middleware: its ETag is the file's
+# SHA-256 and it never changes, so it may be cached for a year.
+FILE_ETAG_HEADER = {
+    "description": "Strong validator: the file's SHA-256, quoted (the same as `sha256` in the release's `files`); "
+    "send it back in `If-None-Match` to get a 304.",
+    "required": True,
+    "schema": {"type": "string", "pattern": '^"[0-9a-f]{64}"$'},
+}
+FILE_CACHE_CONTROL_HEADER = {
+    "description": "`public, max-age=31536000, immutable`: a release file never changes.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^public, max-age=31536000, immutable$"},
+}
+FILE_CONTENT_DISPOSITION_HEADER = {
+    "description": '`attachment; filename="<name>"`: a browser saves the file under its name.',
+    "required": True,
+    "schema": {"type": "string", "pattern": '^attachment; filename="[^"]+"$'},
+}
+REDIRECT_LOCATION_HEADER = {
+    "description": "Where the alias points now (a path on this server): the newest release, or its file.",
+    "required": True,
+    "schema": {"type": "string", "format": "uri-reference"},
+}
+# Headers only some operations' 200 carries.
+OWN_200_HEADERS = {"releases_file": {"Content-Disposition": FILE_CONTENT_DISPOSITION_HEADER}}
+# Operations whose 200 and 304 carry their own validators instead of the response cache's.
+OWN_VALIDATORS = {
+    "releases_file": {"ETag": FILE_ETAG_HEADER, "Cache-Control": FILE_CACHE_CONTROL_HEADER},
 }
 LOCATION_HEADER = {
     "description": "The record's current URL (the same as `location` in the body).",
     "required": True,
     "schema": {"type": "string", "format": "uri"},
 }
-NOT_MODIFIED_RESPONSE = {
-    "description": "Not Modified: the `If-None-Match` ETag is current. No body; the ETag and Cache-Control are "
-    "sent again.",
-    "headers": {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER, **RATE_LIMIT_HEADERS},
-}
+
+
+def _not_modified_response(validators: dict) -> dict:
+    return {
+        "description": "Not Modified: the `If-None-Match` ETag is current. No body; the ETag and Cache-Control are "
+        "sent again.",
+        "headers": {**validators, "Link": LINK_HEADER, **RATE_LIMIT_HEADERS},
+    }
 
 
 def _is_list(operation: dict) -> bool:
     """A paginated list: it takes ``page``."""
     return any(p.get("name") == "page" and p.get("in") == "query" for p in operation.get("parameters", []))
+
+
+# Keyset-paged operations: their 200 links the next page in ``Link`` (deals/api/changes.py), without ``page``.
+CURSOR_PAGED = {"v1_changes_list"}
 
 
 def _list_examples_link(path: str, content: dict) -> None:
@@ -65,7 +122,13 @@ def _list_examples_link(path: str, content: dict) -> None:
     for example in content.get("examples", {}).values():
         value = example.get("value")
         if isinstance(value, dict) and "next" in value:
-            value["next"] = f"http://127.0.0.1:8000{path}?page=2"
+            # A copy: one example dict may serve several operations (the history of deals, companies, facilities).
+            example["value"] = {**copy.deepcopy(value), "next": f"http://127.0.0.1:8000{_example_path(path)}?page=2"}
+
+
+def _example_path(path: str) -> str:
+    """The path with its parameters filled in (a ``next`` link is a URI, without ``{slug}``)."""
+    return re.sub(r"\{[^}]+\}", "example", path)
 
 
 def _pagination_example_link(path: str, operation: dict, schemas: dict) -> None:
@@ -74,7 +137,7 @@ def _pagination_example_link(path: str, operation: dict, schemas: dict) -> None:
     name = content.get("schema", {}).get("$ref", "").removeprefix("#/components/schemas/")
     next_link = schemas.get(name, {}).get("properties", {}).get("next")
     if next_link is not None and "example" in next_link:
-        next_link["example"] = f"http://127.0.0.1:8000{path}?page=2"
+        next_link["example"] = f"http://127.0.0.1:8000{_example_path(path)}?page=2"
 
 
 def responses_headers_declare(result, generator, request, public):
@@ -82,6 +145,9 @@ def responses_headers_declare(result, generator, request, public):
     ``next`` links, and the root's ``servers``, ``security`` (none) and ``externalDocs``."""
     for path, methods in result.get("paths", {}).items():
         for operation in methods.values():
+            validators = OWN_VALIDATORS.get(
+                operation.get("operationId"), {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+            )
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == IF_NONE_MATCH_PARAMETER["name"] for p in parameters):
                 parameters.append(IF_NONE_MATCH_PARAMETER)
@@ -90,16 +156,21 @@ def responses_headers_declare(result, generator, request, public):
                 headers = response.setdefault("headers", {})
                 for name, header in RATE_LIMIT_HEADERS.items():
                     headers.setdefault(name, header)
+                headers["Link"] = LINK_HEADER
                 if status == "200":
-                    headers["ETag"] = ETAG_HEADER
-                    headers["Cache-Control"] = CACHE_CONTROL_HEADER
-                    if _is_list(operation):
-                        headers["Link"] = LINK_HEADER
+                    headers.update(validators)
+                    headers.update(OWN_200_HEADERS.get(operation.get("operationId"), {}))
+                    if operation.get("operationId") in CURSOR_PAGED:
+                        headers["Link"] = CURSOR_LINK_HEADER
+                    elif _is_list(operation):
+                        headers["Link"] = LIST_LINK_HEADER
                         _list_examples_link(path, response.get("content", {}).get("application/json", {}))
                         _pagination_example_link(path, operation, result["components"]["schemas"])
                 elif status == "301":
                     headers["Location"] = LOCATION_HEADER
-            responses["304"] = NOT_MODIFIED_RESPONSE
+                elif status == "302":
+                    headers["Location"] = REDIRECT_LOCATION_HEADER
+            responses["304"] = _not_modified_response(validators)
             operation["responses"] = dict(sorted(responses.items()))
     base = settings.REEXAPI_PUBLIC_BASE_URL
     result["servers"] = [{"url": base, "description": "This deployment (`REEXAPI_PUBLIC_BASE_URL`)."}]

@@ -42,6 +42,9 @@ class UpdatedSinceField(forms.Field):
             return edge.replace(tzinfo=datetime.UTC)
 
 
+# The schema of the parameter (deals/api/schema.py puts it on every list): a date or a date-time, as accepted.
+UPDATED_SINCE_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+
 UPDATED_SINCE_HELP = (
     "Records changed at or after this moment (their `updated`; a change to their relations or evidence counts): an "
     "ISO 8601 date (midnight UTC) or date-time, e.g. 2025-09-01 or 2025-09-01T12:00:00Z; without an offset it is "
@@ -49,13 +52,7 @@ UPDATED_SINCE_HELP = (
 )
 
 
-# The schema: a date or a date-time, with the help text (an overridden schema carries its own description).
-@extend_schema_field(
-    {
-        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
-        "description": UPDATED_SINCE_HELP,
-    }
-)
+@extend_schema_field({**UPDATED_SINCE_SCHEMA, "description": UPDATED_SINCE_HELP})
 class UpdatedSinceFilter(filters.CharFilter):
     field_class = UpdatedSinceField
 

@@ -4,6 +4,7 @@ index.json, JSON 404s, strict query strings, pinned query counts, and the schema
 from __future__ import annotations
 
 import hashlib
+import re
 from io import StringIO
 
 import pytest
@@ -186,8 +187,6 @@ def test_the_schema_describes_every_release_operation(tmp_path):
     assert set(operations) == {
         "/api/v1/releases/",
         "/api/v1/releases/index.json",
-        "/api/v1/releases/latest/",
-        "/api/v1/releases/latest/{name}",
         "/api/v1/releases/{version}/",
         "/api/v1/releases/{version}/{name}",
     }
@@ -198,7 +197,7 @@ def test_the_schema_describes_every_release_operation(tmp_path):
         assert responses["400"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ValidationError"
         }
-        if "{" in path or "latest" in path:
+        if "{" in path:
             assert responses["404"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorDetail"
             }, path
@@ -208,7 +207,15 @@ def test_the_schema_describes_every_release_operation(tmp_path):
     download = operations["/api/v1/releases/{version}/{name}"]["responses"]
     assert download["200"]["content"]["application/octet-stream"]["schema"] == {"type": "string", "format": "binary"}
     assert "304" in download
-    assert {"302", "404"} <= set(operations["/api/v1/releases/latest/"]["responses"])
+    # `latest/` and `latest/<name>` are the version `latest` of the detail's and the download's paths (two more
+    # path templates would be ambiguous with `{version}/`): a 302 with Location.
+    for path in ("/api/v1/releases/{version}/", "/api/v1/releases/{version}/{name}"):
+        responses = operations[path]["responses"]
+        assert responses["302"]["headers"]["Location"]["required"] is True, path
+        version = next(p for p in operations[path]["parameters"] if p["name"] == "version")
+        assert re.fullmatch(version["schema"]["pattern"].strip("^$"), "latest"), path
+    assert download["200"]["headers"]["ETag"]["schema"]["pattern"] == '^"[0-9a-f]{64}"$'
+    assert download["304"]["headers"]["ETag"] == download["200"]["headers"]["ETag"]
     for name in ("DatasetRelease", "ReleaseFile", "ReleaseList", "ReleaseIndex"):
         component = (
             schema["components"]["schemas"].get(name)

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-OPERATIONS = 29  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, six of releases, the
-# two statistics, the change feed and three records' histories
+OPERATIONS = 27  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, four of releases (their
+# `latest` is the version `latest` of the detail and the file), the two statistics, the change feed, three histories
 RELEASES = "/api/v1/releases/"  # not collections of records: checked by tests/api/test_releases.py
 STATS = "/api/v1/stats/"
 FEED = "/api/v1/changes/"
@@ -81,12 +81,14 @@ def test_every_operation_has_a_description_an_example_and_error_bodies(schema):
             error = operation["responses"][status]["content"]["application/json"]["schema"]
             assert error == {"$ref": "#/components/schemas/ErrorDetail"}, (path, status)
         assert set(operation["responses"]["429"]["headers"]) == {
+            "Link",  # the licence, on every response
             "Retry-After",
             "RateLimit-Limit",
             "RateLimit-Remaining",
             "RateLimit-Reset",
         }
         assert set(operation["responses"]["503"]["headers"]) == {
+            "Link",  # the licence, on every response
             "Retry-After",
             "RateLimit-Limit",
             "RateLimit-Remaining",

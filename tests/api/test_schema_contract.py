@@ -22,13 +22,15 @@ from jsonschema import Draft202012Validator
 from deals.api.schema_enums import enum_varname
 from deals.caching import dataset_version_bump
 from deals.models import Company, Deal, Facility, Source
+from deals.selectors.stats import DEAL_DIMENSIONS, FACILITY_DIMENSIONS
 from deals.services.publication import record_merge, record_withdraw
+from deals.services.releases import release_create
 from tests.factories import DealFactory
 
 IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 RESOURCES = ("deals", "companies", "facilities", "sources", "commodities")
 # Headers the API sets itself (deals/caching.py, deals/api/throttling.py, deals/api/pagination.py, publication.py).
-OWN_HEADERS = {"ETag", "Cache-Control", "Link", "Location", "Retry-After"} | {
+OWN_HEADERS = {"ETag", "Cache-Control", "Link", "Location", "Retry-After", "Content-Disposition"} | {
     f"RateLimit-{name}" for name in ("Limit", "Remaining", "Reset")
 }
 
@@ -87,7 +89,7 @@ def _get(client, schema, strict, path: str, url: str, **extra):
     status = str(response.status_code)
     assert status in schema["paths"][path]["get"]["responses"], (url, status)
     _check_headers(schema, path, response)
-    if response.content and response["Content-Type"] == "application/json":
+    if not response.streaming and response.content and response["Content-Type"] == "application/json":
         _check_body(strict, path, status, response.json())
     return response
 
@@ -227,8 +229,12 @@ def test_headers_and_statuses_are_declared(schema):
         assert set(responses["304"]["headers"]) >= {"ETag", "Cache-Control", "RateLimit-Limit"}, path
         assert "content" not in responses["304"], path
         assert "If-None-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}, path
-        is_list = "{" not in path and path != "/api/v1/"
-        assert ("Link" in responses["200"]["headers"]) is is_list, path
+        # The licence link (deals/api/license_link.py) is on every response, whatever its status, and last.
+        for status, response in responses.items():
+            link = response["headers"]["Link"]
+            assert link["required"] is True and link["schema"]["pattern"].endswith('rel="license"$'), (path, status)
+        paged = any(p["name"] == "page" for p in operation["parameters"]) or path == "/api/v1/changes/"
+        assert ('rel="next"' in responses["200"]["headers"]["Link"]["description"]) is paged, path
         if path.split("/")[3] in ("deals", "companies", "facilities") and "{" in path:
             assert responses["301"]["headers"]["Location"]["required"] is True, path
             assert responses["410"]["content"]["application/json"]["schema"] == {
@@ -240,8 +246,9 @@ def test_every_list_example_links_its_own_path(schema):
     for path, _, operation in operations(schema):
         content = operation["responses"]["200"]["content"].get("application/json", {})
         for example in content.get("examples", {}).values():
-            if "next" in example["value"]:
-                assert example["value"]["next"] == f"http://127.0.0.1:8000{path}?page=2", path
+            if "next" in example["value"] and any(p["name"] == "page" for p in operation["parameters"]):
+                url = f"http://127.0.0.1:8000{re.sub(r'{[^}]+}', 'example', path)}?page=2"
+                assert example["value"]["next"] == url, path
 
 
 # --- real responses against the schema ---------------------------------------------------------------------------
@@ -275,6 +282,67 @@ def test_every_endpoint_sends_what_the_schema_says(client, schema):
     _get(client, schema, strict, "/api/v1/deals/{slug}/", "/api/v1/deals/no-such-deal/")
 
 
+@pytest.fixture
+def released(db, django_capture_on_commit_callbacks):
+    """The dataset and one release of it (the commits' callbacks run, as in production)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_dataset", verbosity=0)
+        return release_create(base_url="http://testserver")
+
+
+def test_the_feed_histories_statistics_and_releases_send_what_the_schema_says(client, schema, released):
+    strict = _strict(schema)
+    # The change feed: a page, the page its Link names, and a cursor ahead of the feed (a 400).
+    first = _get(client, schema, strict, "/api/v1/changes/", "/api/v1/changes/", data={"page_size": 5})
+    assert first.status_code == 200 and len(first.json()["results"]) == 5
+    assert first["Link"].startswith(f'<{first.json()["next"]}>; rel="next", ')
+    assert _get(client, schema, strict, "/api/v1/changes/", first.json()["next"]).status_code == 200
+    ahead = _get(client, schema, strict, "/api/v1/changes/", "/api/v1/changes/", data={"since": 10**9})
+    assert ahead.status_code == 400
+    # Every record's history (paged by one, so that `next` and the Link are there).
+    for resource in ("deals", "companies", "facilities"):
+        for row in client.get(f"/api/v1/{resource}/", {"page_size": 100}).json()["results"]:
+            path = f"/api/v1/{resource}/{{slug}}/history/"
+            response = _get(client, schema, strict, path, f"{row['url']}history/", data={"page_size": 1})
+            assert response.status_code == 200 and response.json()["results"], row["url"]
+    # Statistics by every dimension, and without one (a 400).
+    for path, dimensions in (
+        ("/api/v1/stats/deals/", DEAL_DIMENSIONS),
+        ("/api/v1/stats/facilities/", FACILITY_DIMENSIONS),
+    ):
+        for dimension in dimensions:
+            response = _get(client, schema, strict, path, path, data={"group_by": dimension})
+            assert response.status_code == 200 and response.json()["groups"], (path, dimension)
+        assert _get(client, schema, strict, path, path).status_code == 400
+    # Releases: list, index, detail, every file (and its 304), `latest` (302s) and an unknown version (404).
+    for path in ("/api/v1/releases/", "/api/v1/releases/index.json"):
+        assert _get(client, schema, strict, path, path).status_code == 200
+    detail = "/api/v1/releases/{version}/"
+    body = _get(client, schema, strict, detail, f"/api/v1/releases/{released.version}/").json()
+    assert body["files"]
+    download = "/api/v1/releases/{version}/{name}"
+    for file in body["files"]:
+        response = _get(client, schema, strict, download, file["url"])
+        assert response.status_code == 200 and response["ETag"] == f'"{file["sha256"]}"', file["name"]
+        again = _get(client, schema, strict, download, file["url"], headers={"If-None-Match": response["ETag"]})
+        assert again.status_code == 304 and again["ETag"] == response["ETag"], file["name"]
+    latest = _get(client, schema, strict, detail, "/api/v1/releases/latest/")
+    assert latest.status_code == 302 and latest["Location"].endswith(f"/{released.version}/")
+    name = body["files"][0]["name"]
+    latest = _get(client, schema, strict, download, f"/api/v1/releases/latest/{name}")
+    assert latest.status_code == 302 and latest["Location"].endswith(f"/{released.version}/{name}")
+    assert _get(client, schema, strict, detail, "/api/v1/releases/1999.01.01.1/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/facilities/", "/api/v1/stats/facilities/?group_by=country"])
+def test_a_percent_sign_in_an_unknown_slug_is_a_4xx_naming_it(client, path):
+    """django-filter %-formats every filter error; a client's "%" in the quoted value was a TypeError (a 500)."""
+    response = client.get(path, {"commodity": "x%t", "region_code": "u%"})
+    assert response.status_code == 400
+    assert "x%t" in response.json()["commodity"][0] and "U%" in response.json()["region_code"][0]
+
+
 @pytest.mark.usefixtures("dataset")
 def test_withdrawn_and_merged_records_answer_as_documented(client, schema):
     strict = _strict(schema)
@@ -287,6 +355,12 @@ def test_withdrawn_and_merged_records_answer_as_documented(client, schema):
     assert gone.status_code == 410
     moved = _get(client, schema, strict, "/api/v1/companies/{slug}/", f"/api/v1/companies/{companies[0].slug}/")
     assert moved.status_code == 301 and moved["Location"].endswith(f"/api/v1/companies/{companies[1].slug}/")
+    # Their histories answer as their details do.
+    gone = _get(client, schema, strict, "/api/v1/deals/{slug}/history/", f"/api/v1/deals/{deal.slug}/history/")
+    assert gone.status_code == 410
+    history = f"/api/v1/companies/{companies[0].slug}/history/"
+    moved = _get(client, schema, strict, "/api/v1/companies/{slug}/history/", history)
+    assert moved.status_code == 301 and moved["Location"].endswith(f"/api/v1/companies/{companies[1].slug}/history/")
     assert other.slug
 
 
@@ -299,6 +373,11 @@ def test_304_on_every_cacheable_get(client, schema):
         ("/api/v1/deals/", "/api/v1/deals/"),
         ("/api/v1/deals/{slug}/", f"/api/v1/deals/{deal.slug}/"),
         ("/api/v1/commodities/", "/api/v1/commodities/"),
+        ("/api/v1/changes/", "/api/v1/changes/"),
+        ("/api/v1/deals/{slug}/history/", f"/api/v1/deals/{deal.slug}/history/"),
+        ("/api/v1/stats/deals/", "/api/v1/stats/deals/?group_by=commodity"),
+        ("/api/v1/stats/facilities/", "/api/v1/stats/facilities/?group_by=kind"),
+        ("/api/v1/releases/", "/api/v1/releases/"),
     ):
         first = _get(client, schema, strict, path, url)
         assert first.status_code == 200

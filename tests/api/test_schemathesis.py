@@ -25,8 +25,9 @@ import pytest
 from django.core.management import call_command
 
 MAX_EXAMPLES = 25
-OPERATIONS = 29  # the index; list + CSV + detail of five collections; the facilities' GeoJSON; two statistics; six
-# of releases; the change feed and three histories
+# The index, list + CSV + detail of five collections, the facilities' GeoJSON, the two statistics, the change feed,
+# three histories and four release operations (list, index.json, detail, file).
+OPERATIONS = 27
 PHASES = ("examples", "coverage", "fuzzing")
 
 
