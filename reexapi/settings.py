@@ -152,7 +152,7 @@ REEXAPI_API_CACHE_PREFIX = "/api/"
 REEXAPI_CACHED_PAGES = ("/",)
 # The public address of the site (scheme and host, no trailing slash): dataset releases are made by a command, not
 # a request, and build the records' absolute URLs (records.jsonl) and the package's homepage on it.
-REEXAPI_PUBLIC_URL = env.str("REEXAPI_PUBLIC_URL", default="http://127.0.0.1:8000")
+REEXAPI_PUBLIC_URL = env.str("REEXAPI_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Paths under /api/ whose answers depend on the code only, never on the dataset: keyed without the dataset version.
 REEXAPI_API_DATASET_INDEPENDENT_PATHS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 REEXAPI_API_CACHE_MAX_AGE = env.int("REEXAPI_API_CACHE_MAX_AGE", default=60)
@@ -407,14 +407,13 @@ the source articles stay their publishers'. The code of ReexAPI is under the Apa
 """
 
 # The public base URL of this deployment: the OpenAPI `servers` entry (generated clients' default base URL).
-REEXAPI_PUBLIC_BASE_URL = env.str("REEXAPI_PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ReexAPI",
     "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "LICENSE": {"name": DATASET_LICENSE["name"], "url": DATASET_LICENSE["url"]},
-    "CONTACT": {"name": "ReexAPI editors", "url": f"{REEXAPI_PUBLIC_BASE_URL}/"},
+    "CONTACT": {"name": "ReexAPI editors", "url": f"{REEXAPI_PUBLIC_URL}/"},
     "TAGS": [
         {"name": "index", "description": "The API root: links to every collection and to the documentation."},
         {

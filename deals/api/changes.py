@@ -337,7 +337,7 @@ class RecordHistoryMixin:
                 name="page_size",
                 type={"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
                 required=False,
-                description=f"Versions per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}; larger is a 400.",
+                description=f"Versions per page: default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}; more is a 400.",
             ),
         ],
         responses={

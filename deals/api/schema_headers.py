@@ -172,8 +172,8 @@ def responses_headers_declare(result, generator, request, public):
                     headers["Location"] = REDIRECT_LOCATION_HEADER
             responses["304"] = _not_modified_response(validators)
             operation["responses"] = dict(sorted(responses.items()))
-    base = settings.REEXAPI_PUBLIC_BASE_URL
-    result["servers"] = [{"url": base, "description": "This deployment (`REEXAPI_PUBLIC_BASE_URL`)."}]
+    base = settings.REEXAPI_PUBLIC_URL
+    result["servers"] = [{"url": base, "description": "This deployment (`REEXAPI_PUBLIC_URL`)."}]
     # No authentication anywhere: an explicit empty requirement (generated clients need no credentials).
     result["security"] = []
     result["externalDocs"] = {

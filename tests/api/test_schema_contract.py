@@ -121,7 +121,7 @@ def test_root_metadata(schema, settings):
 
     assert schema["openapi"] == "3.1.0"
     assert schema["servers"] == [
-        {"url": settings.REEXAPI_PUBLIC_BASE_URL, "description": "This deployment (`REEXAPI_PUBLIC_BASE_URL`)."}
+        {"url": settings.REEXAPI_PUBLIC_URL, "description": "This deployment (`REEXAPI_PUBLIC_URL`)."}
     ]
     assert schema["info"]["license"] == {"name": DATASET_LICENSE["name"], "url": DATASET_LICENSE["url"]}
     assert "Apache License 2.0" in schema["info"]["description"]
@@ -135,7 +135,7 @@ def test_root_metadata(schema, settings):
 def test_servers_follow_the_setting(settings):
     from drf_spectacular.generators import SchemaGenerator
 
-    settings.REEXAPI_PUBLIC_BASE_URL = "https://api.example.org"
+    settings.REEXAPI_PUBLIC_URL = "https://api.example.org"
     generated = SchemaGenerator().get_schema(request=None, public=True)
     assert generated["servers"][0]["url"] == "https://api.example.org"
 

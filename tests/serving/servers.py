@@ -120,6 +120,9 @@ def start_gunicorn(
     """Start gunicorn with the production configuration (on ``port``, or a free one) and wait until it answers
     ``ready_path``."""
     port = port or free_port()
+    # The server's public address is its own, as an operator sets it: the schema's `servers` entry (which Swagger
+    # UI's "Try it out" calls) then points at this server.
+    env = {"REEXAPI_PUBLIC_URL": f"http://127.0.0.1:{port}", **env}
     log = tempfile.NamedTemporaryFile(prefix="reexapi-gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [GUNICORN, "-c", "reexapi/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
