@@ -138,20 +138,24 @@ def test_empty_dataset_has_no_charts_but_says_why(client):
 
 @pytest.fixture
 def stages_restored(django_db_blocker):
-    """After a transactional test, put back what migration 0002 seeds (the supply-chain stages), which the test's
-    flush removed. (serialized_rollback would do it too, but it reloads content types that a previous
-    transactional test's flush has already recreated, and fails on their unique constraint.)"""
-    yield
+    """What migration 0002 seeds (the supply-chain stages), before a transactional test (an earlier one's flush may
+    have removed them) and after it (for the tests that follow). serialized_rollback would do the same, but it
+    reloads content types that an earlier transactional test's flush has already recreated, and fails on their
+    unique constraint."""
     from django.apps import apps
 
+    seed = importlib.import_module("deals.migrations.0002_seed_supply_chain_stages").seed
     with django_db_blocker.unblock():
-        importlib.import_module("deals.migrations.0002_seed_supply_chain_stages").seed(apps, None)
+        seed(apps, None)
+    yield
+    with django_db_blocker.unblock():
+        seed(apps, None)
 
 
 # A real transaction: on PostgreSQL release_create sets its snapshot's isolation level, which must be the
 # transaction's first statement (inside the test's own transaction it would be a savepoint).
 @pytest.mark.django_db(transaction=True)
-def test_latest_release_with_download_links_and_jsonld_distribution(client, dataset, committed, stages_restored):
+def test_latest_release_with_download_links_and_jsonld_distribution(stages_restored, client, dataset, committed):
     with committed():
         release = release_create(base_url="http://testserver")
     response = client.get("/")
