@@ -80,9 +80,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=100_000, help="rows in the deals table (default 100000)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per URL (default 30)")
+    parser.add_argument(
+        "--database",
+        help="an existing, already seeded PostgreSQL database to measure (kept; migrated first), instead of a "
+        "scratch one: for repeated runs while tuning",
+    )
     args = parser.parse_args()
 
-    database = f"reexapi_bench_stats_{os.getpid()}"
+    database = args.database or f"reexapi_bench_stats_{os.getpid()}"
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
@@ -98,14 +103,19 @@ def main() -> None:
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent), str(Path(__file__).parent)]),
     }
     env.pop("REDIS_URL", None)
-    pg_execute(f'CREATE DATABASE "{database}"')
+    if not args.database:
+        pg_execute(f'CREATE DATABASE "{database}"')
     rows: list[tuple[str, float, float]] = []
     try:
         manage = [str(PYTHON), "manage.py"]
         run([*manage, "migrate", "--noinput", "-v", "0"], env=env)
-        run([*manage, "load_dataset", "-v", "0"], env=env)
-        code = f"import bench_seed; print(bench_seed.deals_copy(total={args.deals}))"
-        count = int(run([*manage, "shell", "-c", code], env=env).strip().splitlines()[-1])
+        if args.database:
+            count_code = "from deals.models import Deal; print(Deal.objects.count())"
+            count = int(run([*manage, "shell", "-c", count_code], env=env).strip().splitlines()[-1])
+        else:
+            run([*manage, "load_dataset", "-v", "0"], env=env)
+            code = f"import bench_seed; print(bench_seed.deals_copy(total={args.deals}))"
+            count = int(run([*manage, "shell", "-c", code], env=env).strip().splitlines()[-1])
         analyze(database)
         print(f"Scratch database {database}: {count} deals.")
         port = free_port()
@@ -127,7 +137,8 @@ def main() -> None:
                 rows.append((label, p50, p90))
                 print(f"{label:28} p50 {p50 * 1000:8.1f} ms   p90 {p90 * 1000:8.1f} ms   {path}", flush=True)
     finally:
-        pg_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if not args.database:
+            pg_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     baseline = {label: p50 for label, p50, _ in rows}
     print(
