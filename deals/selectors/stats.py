@@ -21,13 +21,13 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, ExtractYear, Round
 from django_countries import countries
 
-from deals.models import Commodity, Company, Deal, DealParty, Facility, PublicationStatus, SupplyChainStage
+from deals.models import Commodity, Company, Deal, Facility, SupplyChainStage
 from deals.selectors.records import PARTY_KIND_INCLUDES
 
-_PUBLISHED = PublicationStatus.PUBLISHED
 CENT = Decimal("0.01")
 THOUSANDTH = Decimal("0.001")
 
@@ -136,57 +136,39 @@ def _distinct_records(queryset: QuerySet) -> QuerySet:
     return queryset
 
 
-def _key_list(expression: str) -> str:
-    """SQL aggregate of a record's keys as one comma-separated string (NULL when it has none), in any order and
-    possibly repeated: the sets are made in Python. Keys never contain commas (ids, choice values, country codes)."""
-    if connection.vendor == "postgresql":
-        return f"string_agg(CAST({expression} AS text), ',')"
-    return f"group_concat({expression}, ',')"
-
-
-def _deal_links(group_by: str) -> QuerySet:
-    """The link rows (deal, key) that a many-valued dimension gathers each deal's keys from."""
-    if group_by in ("commodity", "commodity_exact"):
-        return Deal.commodities.through.objects.values(g_owner=F("deal_id"), g_link=F("commodity_id"))
-    if group_by == "stage":
-        return Deal.stages.through.objects.values(g_owner=F("deal_id"), g_link=F("supplychainstage_id"))
-    links = DealParty.objects.filter(company__publication_status=_PUBLISHED).order_by()
-    if group_by == "party_country":
-        return links.exclude(company__country="").values(g_owner=F("deal_id"), g_link=F("company__country"))
-    return links.values(g_owner=F("deal_id"), g_link=F("company__kind"))
-
-
 def _deal_figures(*, queryset: QuerySet[Deal], group_by: str) -> list:
     """Rows of (raw key, deal count, summed USD cents, deals without a value), each deal in exactly one row, so the
-    rows give the totals as well as the groups. One query.
+    rows give the totals as well as the groups. One query over the deals table alone.
 
     Single-valued dimensions group the deals by the column (NULL or "" is a deal in no group). Many-valued ones
-    first gather each deal's keys into one string (LEFT JOIN: NULL for a deal with none) and group the deals by
-    that string: the rows are as few as the distinct key sets, and each deal is in one of them, so a deal in two
-    groups is never summed twice and no (deal, group) pair needs deduplicating in the database. The key sets are
+    group them by the deal's comma-joined list of keys, which each deal row carries ready-made (see
+    :mod:`deals.stats_keys`; the deal's own ``countries`` is such a list too): the rows are as few as the distinct
+    key sets, and each deal is in one of them, so a deal in two groups is never summed twice. The key sets are
     expanded (and the commodity tree rolled up) in Python, see :func:`_deal_groups`."""
-    deals = _distinct_records(queryset)
-    if group_by in _DEAL_COLUMNS:
-        sql, params = _sql(deals.values(g_key=_DEAL_COLUMNS[group_by], g_amount=F("amount_usd")))
-        return _grouped(pairs_sql=sql, params=params, scale=100)
-    if group_by not in DEAL_DIMENSIONS:
+    if group_by not in _DEAL_KEYS:
         raise ValueError(f"Unknown deal dimension {group_by!r}; expected one of {', '.join(DEAL_DIMENSIONS)}.")
-    records_sql, records_params = _sql(deals.values(g_record=F("pk"), g_deal_amount=F("amount_usd")))
-    links_sql, links_params = _sql(_deal_links(group_by))
-    sql = (
-        f"SELECT {_key_list('link.g_link')} AS g_key, record.g_deal_amount AS g_amount "
-        f"FROM ({records_sql}) record LEFT JOIN ({links_sql}) link ON link.g_owner = record.g_record "
-        "GROUP BY record.g_record, record.g_deal_amount"
-    )
-    return _grouped(pairs_sql=sql, params=records_params + links_params, scale=100)
+    deals = _distinct_records(queryset)
+    sql, params = _sql(deals.values(g_key=_DEAL_KEYS[group_by], g_amount=F("amount_usd")))
+    return _grouped(pairs_sql=sql, params=params, scale=100)
 
 
-_DEAL_COLUMNS = {
+def _stats_keys(column: str) -> RawSQL:
+    """A deal's derived key list (a column Django does not know, see :mod:`deals.stats_keys`)."""
+    table = connection.ops.quote_name(Deal._meta.db_table)
+    return RawSQL(f"{table}.{connection.ops.quote_name(column)}", ())
+
+
+_DEAL_KEYS = {
     "deal_type": F("deal_type"),
     "status": F("status"),
     "announced_year": ExtractYear("announced_date"),
-    # The stored value is the comma-joined list of codes ("KR,US"), split like the many-valued key lists.
+    # Comma-joined lists of codes or ids ("KR,US"), split in Python.
     "country": F("countries"),
+    "commodity": _stats_keys("stats_commodity_ids"),
+    "commodity_exact": _stats_keys("stats_commodity_ids"),
+    "stage": _stats_keys("stats_stage_ids"),
+    "party_kind": _stats_keys("stats_party_kinds"),
+    "party_country": _stats_keys("stats_party_countries"),
 }
 
 
