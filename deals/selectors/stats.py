@@ -3,8 +3,9 @@ queries whatever the number of records.
 
 A record with several keys (a deal concerning two commodities) counts in each of its groups: those dimensions are
 *overlapping* and their groups' figures do not add up to the totals. Deals (the large table) are read once per
-request: one query groups them by their set of keys (totals and groups both come from its rows, see
-:func:`_deal_figures`) and Python spreads each set over its groups, rolling commodities up the tree. Facilities
+request: one query groups them by their set of keys, which each deal row carries (see :mod:`deals.stats_keys`), so
+no link table is joined (totals and groups both come from its rows, see :func:`_deal_figures`), and Python spreads
+each set over its groups, rolling commodities up the tree. Facilities
 (few) are turned into *pairs* (record, group key), each pair at most once, which one grouped query counts and sums.
 
 Sums are of stated figures only, whatever their qualifier (exact, approximate, up to, at least): each group also
