@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +31,8 @@ MAX_EXAMPLES = 25
 # three histories and four release operations (list, index.json, detail, file).
 OPERATIONS = 27
 PHASES = ("examples", "coverage", "fuzzing")
+# A mode takes 2 to 4 minutes on a loaded 2-core machine.
+ST_TIMEOUT = 600
 
 
 def _stages_seed() -> None:
@@ -84,10 +88,20 @@ def schemathesis_run(*, base_url: str, mode: str, report: Path) -> dict:
         "--report-json-path",
         str(report),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert report.exists(), completed.stdout + completed.stderr
+    # Its own process group, so that a run that stalls is killed whole and fails the test: subprocess.run's timeout
+    # kills only `st` and then waits for the pipes, which a surviving child would hold open forever.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        output, _ = process.communicate(timeout=ST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate(timeout=30)
+        pytest.fail(f"st run did not finish in {ST_TIMEOUT} s; its last output:\n{output[-5000:]}")
+    assert report.exists(), output
     result = json.loads(report.read_text(encoding="utf-8"))
-    result["_output"] = completed.stdout + completed.stderr
+    result["_output"] = output
     return result
 
 
