@@ -89,6 +89,20 @@ class DealFactory(DjangoModelFactory):
     value_qualifier = models.ValueQualifier.EXACT
     countries = ["US"]
 
+    class Params:
+        # Every term stated (deals/models/deal_terms.py), as in "a price floor of $110 per kilogram for ten years
+        # covering 100% of the magnets"; DealFactory(terms=True).
+        terms = factory.Trait(
+            unit_price=Decimal("110"),
+            unit_price_currency="USD",
+            unit_price_unit=models.Deal.PriceUnit.KILOGRAM,
+            term_length=10,
+            term_unit=models.Deal.TermUnit.YEARS,
+            output_share_percent=Decimal("100"),
+            output_share_of="magnets produced at the plant",
+            instrument=models.Deal.Instrument.PRICE_FLOOR,
+        )
+
 
 class DealPartyFactory(DjangoModelFactory):
     class Meta:

@@ -492,6 +492,55 @@ CASES: dict[str, Case] = {
         ),
         mentions=_check("facility_investment_currency_needs_investment_amount"),
     ),
+    # --- Deal terms (deals/models/deal_terms.py): each group stated whole or not at all ---------------------------
+    "deal_unit_price_positive_with_currency_and_unit": Case(
+        valid=lambda: (
+            DealFactory(unit_price=Decimal("0.0001"), unit_price_currency="USD", unit_price_unit="kg"),
+            DealFactory(unit_price=None, unit_price_currency="", unit_price_unit=""),
+        ),
+        violations=(
+            lambda: DealFactory(unit_price=Decimal("0"), unit_price_currency="USD", unit_price_unit="kg"),
+            lambda: DealFactory(unit_price=Decimal("-110"), unit_price_currency="USD", unit_price_unit="kg"),
+            lambda: DealFactory(unit_price=Decimal("110"), unit_price_currency="", unit_price_unit="kg"),
+            lambda: DealFactory(unit_price=Decimal("110"), unit_price_currency="USD", unit_price_unit=""),
+            lambda: DealFactory(unit_price=None, unit_price_currency="USD", unit_price_unit=""),
+            lambda: DealFactory(unit_price=None, unit_price_currency="", unit_price_unit="kg"),
+            lambda: _update(DealFactory(terms=True), unit_price=None),
+        ),
+        mentions=_check("deal_unit_price_positive_with_currency_and_unit"),
+    ),
+    "deal_term_positive_with_unit": Case(
+        valid=lambda: (DealFactory(term_length=1, term_unit="months"), DealFactory(term_length=None, term_unit="")),
+        violations=(
+            lambda: DealFactory(term_length=0, term_unit="years"),
+            lambda: DealFactory(term_length=10, term_unit=""),
+            lambda: DealFactory(term_length=None, term_unit="years"),
+            lambda: _update(DealFactory(terms=True), term_unit=""),
+        ),
+        mentions=_check("deal_term_positive_with_unit"),
+    ),
+    "Deal.term_length:nonnegative": Case(
+        valid=lambda: DealFactory(term_length=1, term_unit="years"),
+        violations=(lambda: _update(DealFactory(terms=True), term_length=-10),),
+        # Both the column's own CHECK and the group's (term > 0) refuse it; either names the rule.
+        mentions=(*_nonnegative("deals_deal", "term_length"), "deal_term_positive_with_unit"),
+    ),
+    "deal_output_share_percent_with_subject": Case(
+        valid=lambda: (
+            DealFactory(output_share_percent=Decimal("100"), output_share_of="magnets produced at the plant"),
+            DealFactory(output_share_percent=Decimal("0.01"), output_share_of="output"),
+            DealFactory(output_share_percent=None, output_share_of=""),
+        ),
+        violations=(
+            lambda: DealFactory(output_share_percent=Decimal("0"), output_share_of="output"),
+            lambda: DealFactory(output_share_percent=Decimal("100.01"), output_share_of="output"),
+            lambda: DealFactory(output_share_percent=Decimal("-5"), output_share_of="output"),
+            lambda: DealFactory(output_share_percent=Decimal("50"), output_share_of=""),
+            lambda: DealFactory(output_share_percent=None, output_share_of="output"),
+            lambda: _update(DealFactory(terms=True), output_share_percent=None),
+        ),
+        mentions=_check("deal_output_share_percent_with_subject"),
+    ),
     "deal_currency_needs_amount": Case(
         valid=lambda: DealFactory(amount=None, currency="", amount_usd=None, value_qualifier=""),
         violations=(
@@ -532,15 +581,18 @@ _CHOICE_ROWS: dict[type[models.Model], tuple[str, Callable[[], models.Model]]] =
         ),
     ),
     FacilityCompany: ("facility_company", FacilityCompanyFactory),
-    Deal: ("deal", DealFactory),
+    Deal: ("deal", lambda: DealFactory(terms=True)),
     DealParty: ("deal_party", DealPartyFactory),
     ChangeEntry: ("changeentry", lambda: _change_entry(sequence=900)),
 }
-# A precision is empty only together with its date (see the *_precision_together constraints).
-_PRECISION_DATES = {
-    "published_date_precision": "published_date",
-    "planned_start_precision": "planned_start",
-    "announced_date_precision": "announced_date",
+# A precision is empty only together with its date (the *_precision_together constraints), a unit only together
+# with its figure (the deal terms' groups): what to clear with them when a choice is written as "".
+_BLANK_COMPANIONS = {
+    "published_date_precision": {"published_date": None},
+    "planned_start_precision": {"planned_start": None},
+    "announced_date_precision": {"announced_date": None},
+    "unit_price_unit": {"unit_price": None, "unit_price_currency": ""},
+    "term_unit": {"term_length": None},
 }
 # Short enough for the narrowest choice column (varchar(5)), so PostgreSQL reports the CHECK, not the length.
 _NOT_A_CHOICE = "zzz"
@@ -561,7 +613,7 @@ def _write_every_choice(model: type[models.Model], field: models.Field) -> None:
         if companion:
             _update(row, publication_status="published", withdrawn_reason="", withdrawn_at=None)
     if field.blank:
-        companion = {_PRECISION_DATES[field.name]: None} if field.name in _PRECISION_DATES else {}
+        companion = _BLANK_COMPANIONS.get(field.name, {})
         _update(row, **{field.name: ""}, **companion)
 
 
@@ -750,7 +802,7 @@ def test_constraint_enumeration_sees_the_known_rules():
     choice_fields = [
         (m, f) for m in _dataset_models() for f in m._meta.local_fields if f.choices and not isinstance(f, CountryField)
     ]
-    assert len(choice_fields) == 23
+    assert len(choice_fields) == 26
     assert {f"{_CHOICE_ROWS[m][0]}_{f.name}_valid" for m, f in choice_fields} <= keys
 
 

@@ -383,6 +383,103 @@ def test_full_clean_reports_a_bad_currency_code():
     assert errors["currency"] == ["Enter an ISO 4217 currency code, e.g. USD."]
 
 
+# --- Deal terms (deals/models/deal_terms.py) ------------------------------------------------------------------------
+_NO_TERMS = {
+    "unit_price": None,
+    "unit_price_currency": "",
+    "unit_price_unit": "",
+    "term_length": None,
+    "term_unit": "",
+    "output_share_percent": None,
+    "output_share_of": "",
+    "instrument": "",
+}
+
+
+def test_mp_materials_price_floor_terms_are_clean():
+    # "$110 per kilogram of NdPr oxide, for ten years", "100% of the magnets": every group stated as the article does.
+    DealFactory.build(terms=True).full_clean()
+
+
+def test_deal_with_no_terms_stated_is_clean():
+    DealFactory.build(**_NO_TERMS).full_clean()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"unit_price": Decimal("110")},
+            {
+                "unit_price_currency": ["Enter the currency of the unit price, e.g. USD."],
+                "unit_price_unit": ["Choose what the unit price is per, e.g. per kilogram."],
+            },
+        ),
+        (
+            {"unit_price": Decimal("110"), "unit_price_currency": "USD"},
+            {"unit_price_unit": ["Choose what the unit price is per, e.g. per kilogram."]},
+        ),
+        (
+            {"unit_price": Decimal("0"), "unit_price_currency": "USD", "unit_price_unit": "kg"},
+            {"unit_price": ["The unit price must be more than zero."]},
+        ),
+        (
+            {"unit_price_currency": "USD", "unit_price_unit": "kg"},
+            {"unit_price": ["Enter the unit price, or clear its currency and unit."]},
+        ),
+        ({"unit_price_unit": "lb"}, {"unit_price": ["Enter the unit price, or clear its currency and unit."]}),
+        ({"term_length": 10}, {"term_unit": ["Choose whether the term is in months or years."]}),
+        ({"term_unit": "years"}, {"term_length": ["Enter the length of the term, or clear its unit."]}),
+        (
+            {"output_share_percent": Decimal("100")},
+            {"output_share_of": ["Say what the percentage is a share of, e.g. 'magnets produced at the plant'."]},
+        ),
+        (
+            {"output_share_percent": Decimal("100.5"), "output_share_of": "magnets"},
+            {"output_share_percent": ["The share of output must be more than 0 and at most 100 percent."]},
+        ),
+        (
+            {"output_share_percent": Decimal("0"), "output_share_of": "magnets"},
+            {"output_share_percent": ["The share of output must be more than 0 and at most 100 percent."]},
+        ),
+        (
+            {"output_share_of": "magnets"},
+            {"output_share_percent": ["Enter the percentage, or clear what it is a share of."]},
+        ),
+    ],
+)
+def test_full_clean_reports_half_stated_terms_on_their_fields(values, expected):
+    # The field errors come alone: the constraint's form-wide message is not shown on top of them.
+    deal = DealFactory.build(**{**_NO_TERMS, **values})
+    assert _errors(deal, method="full_clean") == expected
+
+
+def test_full_clean_reports_a_zero_term_on_the_field():
+    errors = _errors(DealFactory.build(**{**_NO_TERMS, "term_length": 0, "term_unit": "years"}), method="full_clean")
+    assert errors == {"term_length": ["The term must be at least 1."]}
+
+
+def test_full_clean_reports_a_bad_unit_price_currency_and_unknown_choices():
+    deal = DealFactory.build(terms=True, unit_price_currency="usd", unit_price_unit="ounce", instrument="bond")
+    errors = _errors(deal, method="full_clean")
+    assert errors["unit_price_currency"] == ["Enter an ISO 4217 currency code, e.g. USD."]
+    assert errors["unit_price_unit"] == ["Value 'ounce' is not a valid choice."]
+    assert errors["instrument"] == ["Value 'bond' is not a valid choice."]
+    assert NON_FIELD_ERRORS not in errors
+
+
+def test_full_clean_reports_a_non_numeric_unit_price_on_the_field_not_a_crash():
+    errors = _errors(DealFactory.build(terms=True, unit_price="a lot", term_length="ten"), method="full_clean")
+    assert set(errors) == {"unit_price", "term_length"}
+
+
+@pytest.mark.parametrize("role", [DealParty.Role.LENDER, DealParty.Role.BORROWER])
+def test_loan_deal_with_lender_and_borrower_is_clean(role):
+    deal = DealFactory(deal_type=Deal.Type.LOAN, instrument=Deal.Instrument.LOAN)
+    deal.full_clean()
+    DealPartyFactory.build(deal=deal, company=CompanyFactory(), role=role).full_clean()
+
+
 # --- Company --------------------------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from deals.models.base import (
     needs_figure_constraint,
 )
 from deals.models.company import Company
+from deals.models.deal_terms import Instrument, PriceUnit, TermUnit, deal_terms_clean, deal_terms_constraints
 from deals.models.facility import Facility
 from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity, SupplyChainStage
@@ -30,7 +31,8 @@ class Deal(PublishableModel):
 
     class Type(models.TextChoices):
         EQUITY_FUNDING = "equity_funding", "Equity funding round"
-        DEBT_FINANCING = "debt_financing", "Debt financing or loan"
+        DEBT_FINANCING = "debt_financing", "Debt financing (notes, bonds, credit facilities)"
+        LOAN = "loan", "Loan (a lender lends to a borrower)"
         GRANT = "grant", "Grant or award"
         OFFTAKE = "offtake", "Offtake or supply agreement"
         MOU = "mou", "Memorandum of understanding or letter of intent"
@@ -48,6 +50,11 @@ class Deal(PublishableModel):
         CLOSED = "closed", "Closed or completed"
         TERMINATED = "terminated", "Terminated or lapsed"
         UNKNOWN = "unknown", "Not stated"
+
+    # The terms' choices live with their rules in deals/models/deal_terms.py; reachable as Deal.Instrument etc.
+    Instrument = Instrument
+    PriceUnit = PriceUnit
+    TermUnit = TermUnit
 
     title = models.CharField(
         max_length=300, help_text="Short descriptive title, e.g. 'Group14 Technologies raises $463M led by SK Inc.'."
@@ -95,6 +102,71 @@ class Deal(PublishableModel):
         blank=True,
         help_text="How to read the value: exact, approximate, up to, at least.",
     )
+    unit_price = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=(
+            "Stated price per unit of a product, in `unit_price_currency` per `unit_price_unit`, e.g. 110 for "
+            "'$110 per kilogram'; a price floor's guaranteed price is a unit price. Empty when not stated."
+        ),
+    )
+    unit_price_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[CURRENCY_VALIDATOR],
+        help_text="ISO 4217 currency of `unit_price`, e.g. USD; empty unless a unit price is stated.",
+    )
+    unit_price_unit = models.CharField(
+        max_length=8,
+        choices=PriceUnit.choices,
+        blank=True,
+        help_text="What `unit_price` is per, e.g. per kilogram; empty unless a unit price is stated.",
+    )
+    term_length = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Stated length of the deal's term or commitment, in `term_unit`, e.g. 10 for 'ten years'. Empty when "
+            "not stated."
+        ),
+    )
+    term_unit = models.CharField(
+        max_length=6,
+        choices=TermUnit.choices,
+        blank=True,
+        help_text="Unit of `term_length` as stated (months or years); empty unless a term is stated.",
+    )
+    output_share_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        verbose_name="share of output (percent)",
+        help_text=(
+            "Stated share of an output the deal covers, in percent (more than 0, at most 100), e.g. 100 for "
+            "'100% of the magnets'; what it is a share of is `output_share_of`. Empty when not stated."
+        ),
+    )
+    output_share_of = models.CharField(
+        max_length=200,
+        blank=True,
+        verbose_name="share of output: of what",
+        help_text=(
+            "What `output_share_percent` is a share of, in the source's words, e.g. 'magnets produced at the "
+            "plant'; empty unless a share is stated."
+        ),
+    )
+    instrument = models.CharField(
+        max_length=25,
+        choices=Instrument.choices,
+        blank=True,
+        help_text=(
+            "The instrument the deal uses as stated: equity, convertible preferred stock, loan, grant, price floor "
+            "or offtake. Empty when not stated."
+        ),
+    )
     summary = models.TextField(
         blank=True, help_text="One or two sentences on what was agreed, paraphrasing the evidence."
     )
@@ -141,6 +213,7 @@ class Deal(PublishableModel):
             needs_figure_constraint("deal", "currency", "amount"),
             choices_constraint("deal", "announced_date_precision", DatePrecision, blank=True),
             choices_constraint("deal", "value_qualifier", ValueQualifier, blank=True),
+            *deal_terms_constraints(),
         ]
 
     # Meta's body cannot see the choices classes above, so the choice constraints are added from the class body.
@@ -155,6 +228,7 @@ class Deal(PublishableModel):
 
     def clean(self):
         errors = date_precision_clean(self.announced_date, self.announced_date_precision, "announced_date")
+        errors |= deal_terms_clean(self)
         if (
             self.amount is not None
             and self.currency == "USD"
@@ -180,6 +254,8 @@ class DealParty(models.Model):
         PARTNER = "partner", "Partner"
         GRANTOR = "grantor", "Grantor"
         GRANTEE = "grantee", "Grantee"
+        LENDER = "lender", "Lender"
+        BORROWER = "borrower", "Borrower"
         ACQUIRER = "acquirer", "Acquirer"
         TARGET = "target", "Target"
         DEVELOPER = "developer", "Developer"

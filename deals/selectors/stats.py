@@ -44,6 +44,7 @@ DEAL_DIMENSIONS = (
     "stage",
     "announced_year",
     "party_kind",
+    "instrument",
 )
 DEAL_OVERLAPPING = frozenset({"commodity", "commodity_exact", "country", "party_country", "stage", "party_kind"})
 FACILITY_DIMENSIONS = ("kind", "status", "country", "commodity", "commodity_exact")
@@ -105,6 +106,7 @@ def _labels(*, group_by: str, keys: list) -> dict:
     choices = {
         "deal_type": Deal.Type,
         "status": Deal.Status,
+        "instrument": Deal.Instrument,
         "party_kind": Company.Kind,
         "facility_kind": Facility.Kind,
         "facility_status": Facility.Status,
@@ -162,6 +164,7 @@ def _stats_keys(column: str) -> RawSQL:
 _DEAL_KEYS = {
     "deal_type": F("deal_type"),
     "status": F("status"),
+    "instrument": F("instrument"),  # "" (not stated) is a deal in no group, counted in not_grouped
     "announced_year": ExtractYear("announced_date"),
     # Comma-joined lists of codes or ids ("KR,US"), split in Python.
     "country": F("countries"),
