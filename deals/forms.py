@@ -26,6 +26,7 @@ from deals.coverage import (
 )
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
 from deals.services.duplicates import deal_duplicates_find, record_admin_link
+from deals.text import QuoteContext, quote_context
 
 # One limit for pasted and uploaded texts. settings.DATA_UPLOAD_MAX_MEMORY_SIZE (6 MiB) sits above it, so that a
 # paste over the limit reaches this form and gets a message instead of Django's bare 400 page.
@@ -263,6 +264,30 @@ class SourceAdminForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
+class QuoteTextarea(forms.Textarea):
+    """The quote's text box, followed, for a saved quote, by the quote marked where it stands in its source, with a
+    few dozen characters either side and its offsets: the editor sees what was matched without opening the source."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.placed: tuple[QuoteContext, int, int] | None = None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        box = super().render(name, value, attrs, renderer)
+        if self.placed is None:
+            return box
+        context, start, end = self.placed
+        return format_html(
+            '{}<div class="quote-context">{}<mark>{}</mark>{}<span class="quote-offsets">characters {}–{}</span></div>',
+            box,
+            context.before,
+            context.quote,
+            context.after,
+            start,
+            end,
+        )
+
+
 # The messages of Evidence's unique-span constraints, which EvidenceAdminForm moves to the quote field.
 _SPAN_CONSTRAINT_MESSAGES = frozenset(
     constraint.violation_error_message
@@ -293,7 +318,10 @@ class EvidenceAdminForm(forms.ModelForm):
     class Meta:
         model = models.Evidence
         fields = ["source", "deal", "company", "facility", "quote", "occurrence", "fields", "note"]
-        widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+        widgets = {
+            "quote": QuoteTextarea(attrs={"rows": 3, "cols": 40}),
+            "note": forms.Textarea(attrs={"rows": 2, "cols": 16}),
+        }
 
     def __init__(self, *args, record_model=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -303,6 +331,10 @@ class EvidenceAdminForm(forms.ModelForm):
         self.fields["fields"].choices = field_choices(model=record_model)
         if self.instance.pk and self.instance.source_id and "occurrence" in self.fields:
             self.fields["occurrence"].initial = evidence_occurrence(evidence=self.instance)
+        if self.instance.pk and self.instance.source_id and isinstance(self.fields["quote"].widget, QuoteTextarea):
+            start, end = self.instance.start, self.instance.end
+            context = quote_context(text=self.instance.source.text, start=start, end=end)
+            self.fields["quote"].widget.placed = (context, start, end)
 
     def clean(self):
         cleaned = super().clean()
