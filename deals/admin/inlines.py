@@ -36,7 +36,7 @@ class EvidenceInline(SafeAutocompleteMixin, admin.TabularInline):
     classes = ["evidence-inline"]
 
     class Media:
-        css = {"all": ["deals/admin/evidence.css"]}
+        css = {"all": ["deals/admin/editors.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
@@ -53,7 +53,8 @@ class DealPartyInline(SafeAutocompleteMixin, admin.TabularInline):
     extra = 2
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("company")
+        # The row's title (DealParty.__str__) names the company and the deal.
+        return super().get_queryset(request).select_related("company", "deal")
 
 
 class FacilityCompanyInline(SafeAutocompleteMixin, admin.TabularInline):

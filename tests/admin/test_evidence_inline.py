@@ -39,7 +39,7 @@ def test_a_saved_quote_is_shown_marked_in_its_context(editor_client, dataset):
     # The blank row for a new quote has no context yet.
     formset = _evidence_formset(response).formset
     assert page.count('class="quote-context"') == len(formset.initial_forms) == 1
-    assert "deals/admin/evidence.css" in page
+    assert "deals/admin/editors.css" in page
 
 
 @pytest.mark.django_db
