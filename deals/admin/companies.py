@@ -10,13 +10,14 @@ from deals.admin.base import DatasetAdmin, count_column
 from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import CompanyFacilityInline, EvidenceInline
 from deals.admin.publication import PublicationAdminMixin
+from deals.admin.quoting import StartedFromSourceAdminMixin
 from deals.forms import (
     CompanyAdminForm,
 )
 
 
 @admin.register(models.Company)
-class CompanyAdmin(EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class CompanyAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
     resource_classes = [resources.CompanyResource]
     form = CompanyAdminForm
     list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]

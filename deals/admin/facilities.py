@@ -10,10 +10,11 @@ from deals.admin.base import DatasetAdmin, count_column
 from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import EvidenceInline, FacilityCompanyInline
 from deals.admin.publication import PublicationAdminMixin
+from deals.admin.quoting import StartedFromSourceAdminMixin
 
 
 @admin.register(models.Facility)
-class FacilityAdmin(EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class FacilityAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
     resource_classes = [resources.FacilityResource]
     list_display = ["name", "slug", "kind", "status", "country", "planned_start", "company_count", "evidence_count"]
     list_filter = ["kind", "status", "country"]
