@@ -153,6 +153,42 @@ class RegionCodeFilter(filters.MultipleChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+_CURRENCY_RE = re.compile(CURRENCY_PATTERN)
+
+
+class CurrencyListField(forms.Field):
+    """Several ISO 4217 currency codes, folded to upper case (the shape ``CURRENCY_VALIDATOR`` stores)."""
+
+    widget = MultiValueWidget(upper=True)
+
+    def clean(self, value):
+        for code in value or []:
+            if not _CURRENCY_RE.match(code):
+                raise ValidationError(
+                    "'%(code)s' is not an ISO 4217 currency code: three letters, e.g. USD.",
+                    code="invalid",
+                    params={"code": code[:50]},
+                )
+        return list(value or [])
+
+
+class CurrencyFilter(filters.MultipleChoiceFilter):
+    """Records whose currency is any of the given ISO 4217 codes; the schema gives their pattern."""
+
+    field_class = CurrencyListField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, distinct=False, **kwargs)
+        item = {"type": "string", "pattern": CURRENCY_PATTERN}
+        extend_schema_field({**item, "description": self.extra.get("help_text", "")})(self)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
 class SlugListField(ModelMultipleChoiceField):
     """Slugs of existing records; with ``list_allowed`` (small vocabularies) the error lists every valid slug."""
 
@@ -403,6 +439,66 @@ class DealFilterSet(filters.FilterSet):
     )
     value_usd_min = usd_filter(lookup_expr="gte", help_text="Deals worth at least this much (amount_usd).")
     value_usd_max = usd_filter(lookup_expr="lte", help_text="Deals worth at most this much (amount_usd).")
+    instrument = choice_filter(
+        field_name="instrument",
+        choices=Deal.Instrument.choices,
+        noun="instrument",
+        help_text="Deals using this instrument (equity, convertible preferred stock, loan, grant, price floor, "
+        "offtake); deals whose sources state none never match.",
+    )
+    unit_price_min = quantity_filter(
+        field_name="unit_price",
+        lookup_expr="gte",
+        help_text="Deals with a stated unit price of at least this much, in the deal's own currency and unit: "
+        "combine with `unit_price_currency` and `unit_price_unit`. `0` lists every deal with a unit price.",
+    )
+    unit_price_max = quantity_filter(
+        field_name="unit_price",
+        lookup_expr="lte",
+        help_text="Deals with a stated unit price of at most this much, in the deal's own currency and unit: "
+        "combine with `unit_price_currency` and `unit_price_unit`.",
+    )
+    unit_price_currency = CurrencyFilter(
+        field_name="unit_price_currency",
+        help_text=f"Deals whose unit price is stated in this ISO 4217 currency (case-insensitive), e.g. USD. "
+        f"{MULTI_HELP}",
+    )
+    unit_price_unit = choice_filter(
+        field_name="unit_price_unit",
+        choices=Deal.PriceUnit.choices,
+        noun="price unit",
+        help_text="Deals whose unit price is per this unit, e.g. kg.",
+    )
+    term_months_min = whole_filter(
+        field_name="term_length",
+        lookup_expr="gte",
+        help_text="Deals with a stated term of at least this many months; a term stated in years counts 12 months "
+        "a year.",
+        method="filter_term_months_min",
+    )
+    term_months_max = whole_filter(
+        field_name="term_length",
+        lookup_expr="lte",
+        help_text="Deals with a stated term of at most this many months; a term stated in years counts 12 months "
+        "a year.",
+        method="filter_term_months_max",
+    )
+    term_unit = choice_filter(
+        field_name="term_unit",
+        choices=Deal.TermUnit.choices,
+        noun="term unit",
+        help_text="Deals whose term is stated in this unit (months or years).",
+    )
+    output_share_min = quantity_filter(
+        field_name="output_share_percent",
+        lookup_expr="gte",
+        help_text="Deals covering at least this percentage of an output (output_share_percent).",
+    )
+    output_share_max = quantity_filter(
+        field_name="output_share_percent",
+        lookup_expr="lte",
+        help_text="Deals covering at most this percentage of an output (output_share_percent).",
+    )
     source = SlugFilter(
         field_name="evidence__source",
         queryset=source_public(),
@@ -420,6 +516,21 @@ class DealFilterSet(filters.FilterSet):
     def filter_party(self, queryset, name, value):
         # Applied in filter_queryset so that company and role refer to the same party row.
         return queryset
+
+    # Terms are stored as stated (10 years, not 120 months). Rather than annotate each row with its months, a bound
+    # in months becomes one per unit: years * 12 >= m exactly when years >= ceil(m / 12), and years * 12 <= m
+    # exactly when years <= floor(m / 12); both stay plain comparisons of the column.
+    def filter_term_months_min(self, queryset, name, value):
+        months, years = Deal.TermUnit.MONTHS, Deal.TermUnit.YEARS
+        return queryset.filter(
+            Q(term_unit=months, term_length__gte=value) | Q(term_unit=years, term_length__gte=-(-value // 12))
+        )
+
+    def filter_term_months_max(self, queryset, name, value):
+        months, years = Deal.TermUnit.MONTHS, Deal.TermUnit.YEARS
+        return queryset.filter(
+            Q(term_unit=months, term_length__lte=value) | Q(term_unit=years, term_length__lte=value // 12)
+        )
 
     def filter_party_country(self, queryset, name, value):
         # A subquery, not a join: a deal with several parties from these countries is still listed once.

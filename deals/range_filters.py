@@ -94,8 +94,8 @@ class PatternNumberFilter(filters.Filter):
     field_class = PatternNumberField
 
 
-def whole_filter(*, field_name: str, lookup_expr: str, help_text: str):
-    """A bound on a whole-number field (e.g. jobs)."""
+def whole_filter(*, field_name: str, lookup_expr: str, help_text: str, **kwargs):
+    """A bound on a whole-number field (e.g. jobs); ``kwargs`` go to the filter (e.g. a ``method``)."""
     return PatternNumberFilter(
         field_name=field_name,
         lookup_expr=lookup_expr,
@@ -103,6 +103,7 @@ def whole_filter(*, field_name: str, lookup_expr: str, help_text: str):
         message=WHOLE_MESSAGE,
         convert=int,
         help_text=f"{help_text} A whole number (up to 9 digits); inclusive.",
+        **kwargs,
     )
 
 

@@ -147,6 +147,14 @@ DEAL_EXAMPLE = {
     "currency": "USD",
     "amount_usd": "10000000.00",
     "value_qualifier": "exact",
+    "unit_price": None,
+    "unit_price_currency": None,
+    "unit_price_unit": None,
+    "term_length": 5,
+    "term_unit": "years",
+    "output_share_percent": None,
+    "output_share_of": None,
+    "instrument": "offtake",
     "summary": "Example Magnets will buy NdPr oxide from Example Metals.",
     "countries": [{"code": "US", "name": "United States of America"}],
     "commodities": [_brief("commodities", "ndpr-oxide", "NdPr oxide")],
@@ -412,7 +420,8 @@ LIST_NOT_FOUND_DESCRIPTION = (
 NON_FILTER_PARAMETERS = {"ordering", "page", "page_size", "format", "group_by"}
 # Amounts of money: the exact shape deals.filtersets.UsdAmountField accepts (no exponent, sign or separator).
 USD_PARAMETERS = {"value_usd_min", "value_usd_max"}
-# Facility bounds: periods (a year, month or day), quantities and whole numbers, as deals.range_filters reads them.
+# Facility and deal-term bounds: periods (a year, month or day), quantities and whole numbers, as
+# deals.range_filters reads them.
 PATTERN_PARAMETERS = {
     "planned_start_after": "PERIOD_PATTERN",
     "planned_start_before": "PERIOD_PATTERN",
@@ -420,6 +429,13 @@ PATTERN_PARAMETERS = {
     "capacity_max": "QUANTITY_PATTERN",
     "jobs_min": "WHOLE_PATTERN",
     "jobs_max": "WHOLE_PATTERN",
+    # Deal terms: the same shapes.
+    "unit_price_min": "QUANTITY_PATTERN",
+    "unit_price_max": "QUANTITY_PATTERN",
+    "term_months_min": "WHOLE_PATTERN",
+    "term_months_max": "WHOLE_PATTERN",
+    "output_share_min": "QUANTITY_PATTERN",
+    "output_share_max": "QUANTITY_PATTERN",
 }
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 NO_NUL_PATTERN = r"^[^\x00]*$"

@@ -8,6 +8,7 @@ query. ``url`` is always the absolute URL of the record's API detail; a source's
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 
 from django.urls import get_script_prefix, get_urlconf
 from django.urls import reverse as django_reverse
@@ -382,6 +383,10 @@ class DealSerializer(PublicModelSerializer):
         source="party_links", many=True, read_only=True, help_text="Parties, each with its role."
     )
     facilities = FacilityBriefSerializer(many=True, read_only=True, help_text="Facilities the deal concerns.")
+    # Declared rather than derived, like Facility.jobs: the derived bound is the database's integer range.
+    term_length = serializers.IntegerField(
+        read_only=True, allow_null=True, min_value=1, help_text=Deal._meta.get_field("term_length").help_text
+    )
     evidence_count = _count("Number of evidence quotes supporting the deal.")
     provenance = ProvenanceSerializer(
         source="evidence", many=True, read_only=True, help_text="The quotes that support the deal."
@@ -401,6 +406,14 @@ class DealSerializer(PublicModelSerializer):
             "currency",
             "amount_usd",
             "value_qualifier",
+            "unit_price",
+            "unit_price_currency",
+            "unit_price_unit",
+            "term_length",
+            "term_unit",
+            "output_share_percent",
+            "output_share_of",
+            "instrument",
             "summary",
             "countries",
             "commodities",
@@ -411,7 +424,14 @@ class DealSerializer(PublicModelSerializer):
             "provenance",
             "updated",
         ]
-        blank_as_null = ("currency",)
+        # The terms' texts and codes are parts of a stated figure: null, like the figure, when it is not stated.
+        blank_as_null = ("currency", "unit_price_currency", "output_share_of")
+        # The model's clean() and constraints keep these positive (deals/models/deal_terms.py); stated here so the
+        # schema's decimal pattern has no minus sign.
+        extra_kwargs = {
+            "unit_price": {"min_value": Decimal("0")},
+            "output_share_percent": {"min_value": Decimal("0"), "max_value": Decimal("100")},
+        }
 
 
 class DealDetailSerializer(_FieldProvenanceMixin, DealSerializer):

@@ -32,7 +32,7 @@ from deals.selectors.stats import (
 GROUP_BY = "group_by"
 _KEY_HELP = (
     "The group: a commodity or supply-chain stage slug, an ISO 3166-1 alpha-2 country code, a choice value (deal "
-    "type, status, party or facility kind) or a year."
+    "type, status, instrument, party or facility kind) or a year."
 )
 
 
@@ -321,7 +321,7 @@ DEAL_STATS_SCHEMA = _stats_schema(
         "commodities a deal names), country (the countries the deal concerns), party_country (the countries of its "
         "parties), deal_type, status, stage (supply-chain stage), announced_year, party_kind (the kinds of its "
         "parties; the government group also counts government departments and agencies, like the party_kind "
-        "filter).",
+        "filter), instrument (equity, loan, price floor…; deals whose sources state none are in not_grouped).",
     ),
     description="Published deals counted and their stated USD values (amount_usd) summed per group of one "
     "dimension, over the deals the filters select: the filters are exactly those of the deals list. Each group "
@@ -347,7 +347,7 @@ FACILITY_STATS_SCHEMA = _stats_schema(
 
 
 class DealStatsView(StatsView):
-    """Deals per commodity, country, party country, type, status, stage, year or party kind."""
+    """Deals per commodity, country, party country, type, status, stage, year, party kind or instrument."""
 
     filterset_class = DealFilterSet
     model = Deal

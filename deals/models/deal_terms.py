@@ -33,7 +33,7 @@ class PriceUnit(models.TextChoices):
     KILOGRAM = "kg", "Per kilogram"
     TONNE = "tonne", "Per metric tonne"
     POUND = "lb", "Per pound"
-    TONNE_UNIT = "mtu", "Per metric tonne unit (10 kg of contained metal, e.g. tungsten)"
+    TONNE_UNIT = "mtu", "Per metric tonne unit (10 kg of the stated content, e.g. WO3 in tungsten concentrate)"
     TROY_OUNCE = "troy_oz", "Per troy ounce"
 
 

@@ -43,6 +43,7 @@ DEAL_DIMENSIONS = (
     "stage",
     "announced_year",
     "party_kind",
+    "instrument",
 )
 DEAL_OVERLAPPING = frozenset({"commodity", "commodity_exact", "country", "party_country", "stage", "party_kind"})
 FACILITY_DIMENSIONS = ("kind", "status", "country", "commodity", "commodity_exact")
@@ -104,6 +105,7 @@ def _labels(*, group_by: str, keys: list) -> dict:
     choices = {
         "deal_type": Deal.Type,
         "status": Deal.Status,
+        "instrument": Deal.Instrument,
         "party_kind": Company.Kind,
         "facility_kind": Facility.Kind,
         "facility_status": Facility.Status,
@@ -184,6 +186,7 @@ def _deal_figures(*, queryset: QuerySet[Deal], group_by: str) -> list:
 _DEAL_COLUMNS = {
     "deal_type": F("deal_type"),
     "status": F("status"),
+    "instrument": F("instrument"),  # "" (not stated) is a deal in no group, counted in not_grouped
     "announced_year": ExtractYear("announced_date"),
     # The stored value is the comma-joined list of codes ("KR,US"), split like the many-valued key lists.
     "country": F("countries"),
