@@ -38,6 +38,17 @@ class DealAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, Publica
         (None, {"fields": ["slug", "title", ("deal_type", "status"), "summary"]}),
         ("When", {"fields": [("announced_date", "announced_date_precision")]}),
         ("Value", {"fields": [("amount", "currency", "value_qualifier"), "amount_usd"]}),
+        (
+            "Terms",
+            {
+                "fields": [
+                    "instrument",
+                    ("unit_price", "unit_price_currency", "unit_price_unit"),
+                    ("term_length", "term_unit"),
+                    ("output_share_percent", "output_share_of"),
+                ]
+            },
+        ),
         ("Scope", {"fields": ["stages", "commodities", "facilities", "countries"]}),
     ]
 
