@@ -102,6 +102,15 @@ class SourceQuotingAdminMixin:
             panel = QuoteSelectionForm(admin_site=self.admin_site, prefix="quote")
             context["quote_form"] = panel
             context["quote_url"] = reverse("admin:deals_source_quote", args=[obj.pk])
+            # A record started from the source without a passage: its evidence rows' source is this one.
+            context["quote_start_links"] = [
+                {
+                    "name": model._meta.verbose_name,
+                    "url": reverse(f"admin:deals_{name}_add") + "?" + urlencode({SOURCE_PARAM: obj.pk}),
+                }
+                for name, model in QUOTE_TARGETS.items()
+                if request.user.has_perm(f"deals.add_{name}")
+            ]
             context["media"] = (
                 context["media"]
                 + panel.media

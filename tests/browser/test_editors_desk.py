@@ -138,7 +138,7 @@ def _autocomplete(page, counts, select_id, search, choice):
     counts.used(select_id)
 
 
-def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1):
+def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, shot=None):
     """Select ``passage`` on the source page and quote it for a new record of ``kind`` or for ``record``."""
     x, y = page.evaluate(_SELECT_JS, [passage, occurrence])
     page.mouse.move(x - 1, y - 2)
@@ -155,6 +155,8 @@ def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1):
         box.get_by_label(label, exact=True).check()
         counts.used(f"tick {label}")
     counts.quotes += 1
+    if shot:
+        _shot(page, shot)
     panel.locator(".quote-submit").click()
     if record is not None:
         page.locator(".messagelist .success", has_text="Quoted").last.wait_for()
@@ -204,7 +206,8 @@ def _new_deal(page, counts, passage, *, ticks, slug, title, values, parties, com
     if countries:
         _choose(page, counts, "#id_countries", list(countries))
     if shot:
-        _shot(page, shot, full_page=True)
+        page.locator("#evidence-0").scroll_into_view_if_needed()
+        _shot(page, shot)
     _save_new(page)
 
 
@@ -241,17 +244,20 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     page.locator(".quote-suggestions").wait_for()
     shown = page.locator(".quote-suggestion-text").all_text_contents()
     assert shown == suggested
-    _shot(page, "20-source-suggestions", full_page=True)
+    _shot(page, "30-desk-suggestions", full_page=True)
 
     # 2. The companies, each from its name in the text.
     _quote(page, counts, "Strategic Minerals Office", kind="company", fields=["Name"])
     page.locator("#id_name").wait_for()
-    _shot(page, "21-new-company-from-passage")
+    _shot(page, "31-desk-new-company")
     _fill(page, counts, "#id_slug", "strategic-minerals-office")
     _choose(page, counts, "#id_kind", "agency")
     _choose(page, counts, "#id_country", "US")
     _save_new(page)
-    _quote(page, counts, "a U.S. government agency", kind="company", fields=["Kind", "Country"], record="Strategic")
+    _quote(
+        page, counts, "a U.S. government agency", kind="company", fields=["Kind", "Country"], record="Strategic",
+        shot="32-desk-quote-panel",
+    )  # fmt: skip
     _new_company(
         page, counts, name="Orion Rare Earths", slug="orion-rare-earths", kind="company",
         detail="a U.S. rare earth producer",
@@ -271,7 +277,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
         values={"#id_deal_type": "equity_funding", "#id_status": "announced", "#id_amount": "400000000",
                 "#id_amount_usd": "400000000", **money, "#id_instrument": "convertible_preferred"},
         parties=[("Strategic Minerals Office", "investor"), ("Orion Rare Earths", "recipient")], countries=["US"],
-        shot="22-new-deal-from-passage",
+        shot="33-desk-new-deal",
     )  # fmt: skip
     _new_deal(
         page, counts, FLOOR,
@@ -308,7 +314,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     # Every sentence that looked like a fact is quoted now, so nothing is suggested any more.
     assert page.locator(".quote-suggestion").count() == 0
     page.locator(".source-text").scroll_into_view_if_needed()
-    _shot(page, "23-source-all-quoted", full_page=True)
+    _shot(page, "34-desk-all-quoted", full_page=True)
 
     # 4. Publish: companies first (a deal's parties must be public), then the deals.
     for model, expected in (("company", 3), ("deal", 4)):
@@ -318,7 +324,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
         page.click("button[name=index]")
         page.locator(".messagelist .success", has_text=f"{expected} record(s) published").wait_for()
         assert page.locator(".messagelist .error").count() == 0, page.locator(".messagelist").inner_text()
-    _shot(page, "24-published")
+    _shot(page, "35-desk-published")
     page.wait_for_load_state("networkidle")
     assert not models.Deal.objects.exclude(publication_status=models.PublicationStatus.PUBLISHED).exists()
     assert not models.Company.objects.exclude(publication_status=models.PublicationStatus.PUBLISHED).exists()
