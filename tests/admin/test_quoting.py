@@ -59,7 +59,8 @@ def test_source_page_offers_the_panel_its_script_and_the_suggestions(editor_clie
     assert f'data-start="{start}" data-end="{len(TEXT) - len(" Analysts were pleased.")}"' in page
     assert "money: $400 million; company: Orion Rare Earths" in page
     deal_add = reverse("admin:deals_deal_add") + f"?_quote_source={source.pk}"
-    assert f'<a href="{deal_add}" class="quote-start-link">New deal from this source</a>' in page
+    link = f'<a href="{deal_add}" class="quote-start-link" title="Its evidence rows start with this source">New deal<'
+    assert link in page
     assert "Analysts were pleased." not in page.split('class="quote-suggestions"')[1].split("</ol>")[0]
 
 
