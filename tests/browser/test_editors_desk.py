@@ -31,7 +31,7 @@ from tests.browser.test_editor_flow import (  # noqa: F401  (browser_page is a f
     _shot,
     browser_page,
 )
-from tests.factories import CommodityFactory
+from tests.factories import CommodityFactory, CompanyFactory, DealFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -386,3 +386,28 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     for sentence in suggested:
         print(f"EDITORS' DESK:   {'fact' if sentence in FACT_SENTENCES else 'not a fact'}: {sentence}")
     assert set(real) == FACT_SENTENCES
+
+
+def test_a_selection_maps_to_exact_offsets_across_highlights_line_breaks_and_astral_characters(desk):
+    """Offsets count code points (as Python does), not the browser's UTF-16 units, and a selection may start
+    inside one highlighted quote and end after a line break in plain text."""
+    page, base, counts = desk
+    editor_create(username="edna", email="edna@example.org", password=PASSWORD)
+    text = "Magnets \U0001f9f2 \u201cfirst\u201d: Orion Rare Earths ships.\nHalcyon Magnetics buys 100%."
+    source = SourceFactory(text=text)
+    deal = DealFactory(title="Orion shipments")
+    company = CompanyFactory(name="Orion Rare Earths")
+    start = text.index("Orion Rare Earths")
+    models.Evidence.objects.create(
+        source=source, company=company, quote="Orion Rare Earths", start=start, end=start + 17, fields=["name"]
+    )
+    page.goto(f"{base}/admin/login/?next=/admin/deals/source/{source.pk}/change/")
+    page.fill("#id_username", "edna")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.locator(".source-text mark", has_text="Orion Rare Earths").wait_for()
+    passage = "Earths ships.\nHalcyon Magnetics"
+    _quote(page, counts, passage, kind="deal", fields=["Parties"], record="Orion shipments")
+    evidence = models.Evidence.objects.get(deal=deal)
+    assert (evidence.start, evidence.end) == (text.index(passage), text.index(passage) + len(passage))
+    assert evidence.quote == passage
