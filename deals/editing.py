@@ -202,7 +202,9 @@ def source_text_highlight(*, source: models.Source) -> SafeString:
 
     The text is untrusted (it comes from an uploaded article), so every piece of it is escaped; only the tags
     built here are markup. Overlapping quotes are cut at every boundary, and each piece links to the record of
-    the innermost quote covering it.
+    the innermost quote covering it. Every piece is a ``<span data-offset>`` holding only its text, the offset of
+    its first character in ``source.text`` (in characters, i.e. code points): the quoting script
+    (``deals/static/deals/admin/quote.js``) turns a selection back into exact offsets from it.
     """
     text = source.text
     spans = [
@@ -213,7 +215,7 @@ def source_text_highlight(*, source: models.Source) -> SafeString:
     cuts = sorted({0, len(text)} | {s.start for s in spans} | {s.end for s in spans})
     out: list[str] = []
     for left, right in zip(cuts, cuts[1:], strict=False):
-        piece = html.escape(text[left:right])
+        piece = f'<span data-offset="{left}">{html.escape(text[left:right])}</span>'
         covering = [s for s in spans if s.start <= left and right <= s.end]
         if not covering:
             out.append(piece)

@@ -10,6 +10,7 @@ from deals.admin.base import DatasetAdmin, count_column
 from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import CompanyFacilityInline, EvidenceInline
 from deals.admin.publication import PublicationAdminMixin
+from deals.admin.quoting import StartedFromSourceAdminMixin
 from deals.admin.readback import QuotesByFieldAdminMixin
 from deals.forms import (
     CompanyAdminForm,
@@ -17,7 +18,13 @@ from deals.forms import (
 
 
 @admin.register(models.Company)
-class CompanyAdmin(QuotesByFieldAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class CompanyAdmin(
+    StartedFromSourceAdminMixin,
+    QuotesByFieldAdminMixin,
+    EvidenceCoverageAdminMixin,
+    PublicationAdminMixin,
+    DatasetAdmin,
+):
     resource_classes = [resources.CompanyResource]
     form = CompanyAdminForm
     list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from deals import models
 from deals.admin.base import SafeAutocompleteMixin
+from deals.admin.quoting import evidence_prefill_formset
 from deals.forms import (
     DealPartyInlineFormSet,
     EvidenceAdminForm,
@@ -40,6 +41,11 @@ class EvidenceInline(SafeAutocompleteMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Quoting hook (deals/admin/quoting.py): an add page started from a source prefills the rows.
+        formset = super().get_formset(request, obj, **kwargs)
+        return evidence_prefill_formset(formset=formset, request=request, obj=obj, record_model=self.parent_model)
 
 
 class DealPartyInline(SafeAutocompleteMixin, admin.TabularInline):

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from deals import models, resources
 from deals.admin.base import DatasetAdmin, count_column
+from deals.admin.quoting import SourceQuotingAdminMixin
 from deals.editing import source_text_highlight
 from deals.forms import (
     SourceAdminForm,
@@ -15,7 +16,7 @@ from deals.forms import (
 
 
 @admin.register(models.Source)
-class SourceAdmin(DatasetAdmin):
+class SourceAdmin(SourceQuotingAdminMixin, DatasetAdmin):
     """Sources: added by pasting or uploading the text, then read with every quote highlighted."""
 
     resource_classes = [resources.SourceResource]
@@ -62,7 +63,14 @@ class SourceAdmin(DatasetAdmin):
             ]
         # Reading comes first on the change page: the text, with what has been quoted from it so far.
         return [
-            ("Text and quotes", {"fields": ["highlighted_text"]}),
+            (
+                "Text and quotes",
+                {
+                    "fields": ["highlighted_text", "suggested_passages"],
+                    "description": "Select a passage of the text to quote it for a deal, a company or a facility, "
+                    "or start one with it; or quote a suggested passage.",
+                },
+            ),
             (None, {"fields": self.metadata_fields}),
             ("Digests", {"fields": ["raw_sha256", "text_sha256", "created", "updated"], "classes": ["collapse"]}),
         ]
@@ -70,11 +78,13 @@ class SourceAdmin(DatasetAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["highlighted_text", "raw_sha256", "text_sha256", "created", "updated"]
+        return ["highlighted_text", "suggested_passages", "raw_sha256", "text_sha256", "created", "updated"]
 
     @admin.display(description="Text (quotes highlighted; each links to the record it supports)")
     def highlighted_text(self, obj):
         return format_html(
-            '<div class="source-text" style="white-space: pre-wrap; max-width: 60em; line-height: 1.5">{}</div>',
+            '<div class="source-text" data-length="{}" style="white-space: pre-wrap; max-width: 60em; '
+            'line-height: 1.5">{}</div>',
+            len(obj.text),
             source_text_highlight(source=obj),
         )

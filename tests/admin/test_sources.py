@@ -111,8 +111,13 @@ def test_source_page_highlights_every_quote_with_a_link_and_escapes_the_text(edi
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     deal_url = reverse("admin:deals_deal_change", args=[evidence.deal_id])
     company_url = reverse("admin:deals_company_change", args=[company_evidence.company_id])
-    assert f'<a href="{deal_url}">Acme &amp; Beta signed a deal.</a></mark>' in page
-    assert f'<a href="{company_url}">Beta Metals</a></mark>' in page
+    # Each piece of text carries its offset, for quoting by selection (deals/static/deals/admin/quote.js).
+    deal_start, company_start = text.index(deal_quote), text.index("Beta Metals")
+    assert (
+        f'<a href="{deal_url}"><span data-offset="{deal_start}">Acme &amp; Beta signed a deal.</span></a></mark>'
+        in page
+    )
+    assert f'<a href="{company_url}"><span data-offset="{company_start}">Beta Metals</span></a></mark>' in page
     assert page.count("<mark ") == 2
 
 
