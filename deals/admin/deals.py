@@ -13,6 +13,7 @@ from deals.admin.publication import PublicationAdminMixin
 from deals.admin.quoting import StartedFromSourceAdminMixin
 from deals.admin.readback import QuotesByFieldAdminMixin
 from deals.forms import DealAdminForm
+from deals.models.deal_terms import OUTPUT_SHARE_FIELDS, TERM_FIELDS, UNIT_PRICE_FIELDS
 
 
 @admin.register(models.Deal)
@@ -45,17 +46,7 @@ class DealAdmin(
         (None, {"fields": ["slug", "title", ("deal_type", "status"), "summary"]}),
         ("When", {"fields": [("announced_date", "announced_date_precision")]}),
         ("Value", {"fields": [("amount", "currency", "value_qualifier"), "amount_usd"]}),
-        (
-            "Terms",
-            {
-                "fields": [
-                    "instrument",
-                    ("unit_price", "unit_price_currency", "unit_price_unit"),
-                    ("term_length", "term_unit"),
-                    ("output_share_percent", "output_share_of"),
-                ]
-            },
-        ),
+        ("Terms", {"fields": ["instrument", UNIT_PRICE_FIELDS, TERM_FIELDS, OUTPUT_SHARE_FIELDS]}),
         ("Scope", {"fields": ["stages", "commodities", "facilities", "countries"]}),
     ]
 

@@ -11,6 +11,8 @@ Design notes (see docs/data-model.md for every field and choice):
 - Money carries an ISO 4217 currency, a USD amount only where the source states one, and a qualifier for
   "about" and "up to" figures (OCDS-style values).
 - Roles live on the link rows (deal parties, facility companies), as in OCDS's party roles.
+- A deal's terms (unit price, term, share of output, instrument) are kept as the source states them, each group
+  whole or empty (``deals/models/deal_terms.py``).
 - Structural rules are database constraints; rules that need Python (quote matching, ordering of fields that
   depend on other rows) live in ``clean()``.
 """

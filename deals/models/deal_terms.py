@@ -44,11 +44,10 @@ class TermUnit(models.TextChoices):
     YEARS = "years", "Years"
 
 
-# The columns of each group, in the order the admin and the API show them.
+# The columns of each group, in the order the admin shows them (one line per group).
 UNIT_PRICE_FIELDS = ("unit_price", "unit_price_currency", "unit_price_unit")
 TERM_FIELDS = ("term_length", "term_unit")
 OUTPUT_SHARE_FIELDS = ("output_share_percent", "output_share_of")
-TERMS_FIELDS = (*UNIT_PRICE_FIELDS, *TERM_FIELDS, *OUTPUT_SHARE_FIELDS, "instrument")
 
 
 def deal_terms_constraints() -> list[models.CheckConstraint]:

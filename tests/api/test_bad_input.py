@@ -72,7 +72,10 @@ CASES = [
     ("deals", "value_usd_max", "1" * 17, USD),
     # unknown choices
     ("deals", "status", "pending", f"'pending' is not a valid deal status. Allowed: {_choices(Deal.Status)}."),
-    ("deals", "type", "loan", f"'loan' is not a valid deal type. Allowed: {_choices(Deal.Type)}."),
+    ("deals", "type", "bond", f"'bond' is not a valid deal type. Allowed: {_choices(Deal.Type)}."),
+    ("deals", "instrument", "bond", f"'bond' is not a valid instrument. Allowed: {_choices(Deal.Instrument)}."),
+    ("deals", "unit_price_unit", "ounce", f"'ounce' is not a valid price unit. Allowed: {_choices(Deal.PriceUnit)}."),
+    ("deals", "term_unit", "days", f"'days' is not a valid term unit. Allowed: {_choices(Deal.TermUnit)}."),
     ("deals", "role", "owner", f"'owner' is not a valid party role. Allowed: {_choices(DealParty.Role)}."),
     ("deals", "country", "XX", COUNTRY.format(code="XX")),
     ("deals", "country", "USA", COUNTRY.format(code="USA")),
@@ -212,8 +215,10 @@ def test_unknown_parameter_message_lists_the_filters(client):
     message = client.get("/api/v1/deals/", {"commodities": "x"}).json()["commodities"][0]
     assert message == (
         "Unknown query parameter. Valid parameters: announced_after, announced_before, commodity, commodity_exact, "
-        "company, country, format, ordering, page, page_size, party_country, party_kind, q, role, source, stage, "
-        "status, type, updated_since, value_usd_max, value_usd_min."
+        "company, country, format, instrument, ordering, output_share_max, output_share_min, page, page_size, "
+        "party_country, party_kind, q, role, source, stage, status, term_months_max, term_months_min, term_unit, "
+        "type, unit_price_currency, unit_price_max, unit_price_min, unit_price_unit, updated_since, value_usd_max, "
+        "value_usd_min."
     )
 
 

@@ -135,6 +135,18 @@ def _deal_valued(value: str, match: str, other: str):
     return build
 
 
+def _deal_termed(value: str, match: dict, other: dict):
+    """A FilterCase builder for the deal terms: each record states every term (DealFactory(terms=True)), with
+    ``match``/``other`` overriding some."""
+
+    def build():
+        a = DealFactory(terms=True, **match)
+        b = DealFactory(terms=True, **other)
+        return value, a.slug, b.slug
+
+    return build
+
+
 def _deal_from_source():
     a = EvidenceFactory(source__slug="reuters-2025-09-01")
     b = EvidenceFactory()
@@ -143,7 +155,7 @@ def _deal_from_source():
 
 def deal_full() -> Deal:
     """A deal with two parties, a facility, a commodity, a stage and evidence from two sources."""
-    deal = DealFactory(summary="Offtake of oxide.")
+    deal = DealFactory(summary="Offtake of oxide.", terms=True)
     DealPartyFactory(deal=deal, role=DealParty.Role.BUYER)
     DealPartyFactory(deal=deal, role=DealParty.Role.SUPPLIER)
     deal.facilities.add(FacilityFactory())
@@ -179,6 +191,16 @@ class TestDeals(ReadEndpointSuite):
         FilterCase("value_usd_max", _deal_valued("75000000.5", "75000000.50", "75000000.51")),
         FilterCase("source", _deal_from_source),
         FilterCase("updated_since", _changed_since(DealFactory)),
+        FilterCase("instrument", _pair(DealFactory, "instrument", Deal.Instrument.LOAN, Deal.Instrument.GRANT)),
+        FilterCase("unit_price_min", _deal_termed("110.5", {"unit_price": Decimal("110.5")}, {"unit_price": 110})),
+        FilterCase("unit_price_max", _deal_termed("110", {"unit_price": 110}, {"unit_price": Decimal("110.0001")})),
+        FilterCase("unit_price_currency", _deal_termed("eur", {"unit_price_currency": "EUR"}, {}), "lower-case"),
+        FilterCase("unit_price_unit", _deal_termed("lb", {"unit_price_unit": "lb"}, {})),
+        FilterCase("term_months_min", _deal_termed("120", {}, {"term_length": 119, "term_unit": "months"})),
+        FilterCase("term_months_max", _deal_termed("119", {"term_length": 119, "term_unit": "months"}, {})),
+        FilterCase("term_unit", _deal_termed("months", {"term_unit": "months"}, {})),
+        FilterCase("output_share_min", _deal_termed("100", {}, {"output_share_percent": Decimal("99.99")})),
+        FilterCase("output_share_max", _deal_termed("99.99", {"output_share_percent": Decimal("99.99")}, {})),
     ]
 
     def make(self, **kwargs):
