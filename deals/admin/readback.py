@@ -42,7 +42,7 @@ def _value_text(*, model, cov: FieldCoverage, value: Any) -> str:
 def _quote_html(evidence) -> str:
     quote = evidence.quote if len(evidence.quote) <= _QUOTE_SHOWN else evidence.quote[: _QUOTE_SHOWN - 1] + "…"
     url = reverse("admin:deals_source_change", args=[evidence.source_id])
-    return format_html('<li>“{}” <a href="{}">{}</a></li>', quote, url, evidence.source.title)
+    return format_html('<li>“{}” — <a href="{}">{}</a></li>', quote, url, evidence.source.title)
 
 
 def _row_html(*, model, cov: FieldCoverage) -> str:
@@ -71,7 +71,8 @@ def _row_html(*, model, cov: FieldCoverage) -> str:
             )
         )
     return format_html(
-        '<tr class="readback-{}"><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
+        '<div class="readback-row" data-field="{}"><div class="readback-value"><strong>{}</strong><br>{}</div>'
+        '<div class="readback-backing">{}</div></div>',
         cov.name,
         cov.label,
         _value_text(model=model, cov=cov, value=cov.value),
@@ -108,8 +109,8 @@ class QuotesByFieldAdminMixin:
         empty = [cov.label for cov in coverage if cov not in stated]
         rows = format_html_join("", "{}", ((_row_html(model=model, cov=cov),) for cov in stated))
         return format_html(
-            '<table class="readback-table"><thead><tr><th scope="col">Field</th><th scope="col">Value</th>'
-            '<th scope="col">Quotes that state it</th></tr></thead><tbody>{}</tbody></table>'
+            '<div class="readback-rows"><div class="readback-row readback-head"><div>Field and value</div>'
+            "<div>Quotes that state it</div></div>{}</div>"
             '<p class="readback-empty">Empty, nothing to back: {}</p>',
             rows,
             ", ".join(empty) or "–",

@@ -15,7 +15,10 @@ from tests.factories import CompanyFactory, DealPartyFactory, EvidenceFactory, S
 
 
 def _row(page: str, name: str) -> str:
-    match = re.search(rf'<tr class="readback-{name}">(.*?)</tr>', page, re.S)
+    """The read-back row of field ``name``: from its start to the next row or the end of the section."""
+    match = re.search(
+        rf'<div class="readback-row" data-field="{name}">(.*?)(?=<div class="readback-row"|</div><p)', page, re.S
+    )
     assert match, f"no read-back row for {name}"
     return match.group(1)
 
@@ -29,13 +32,13 @@ def test_each_stated_field_lists_the_quotes_that_back_its_value(editor_client, d
     deal, source = dataset["deal"], dataset["source"]
     page = editor_client.get(_change(deal)).content.decode()
     amount = _row(page, "amount")
-    assert "<td>10000000</td>" in amount
+    assert "<strong>Amount</strong><br>10000000" in amount
     link = reverse("admin:deals_source_change", args=[source.pk])
-    assert f'“signed a $10 million offtake with Beta Metals” <a href="{link}">Acme signs offtake</a>' in amount
+    assert f'“signed a $10 million offtake with Beta Metals” — <a href="{link}">Acme signs offtake</a>' in amount
     # A stated value without a current quote says so; a list names the items no quote states, with role labels.
     assert "No current quote states this value." in _row(page, "title")
     assert "No current quote states: acme-magnets as Buyer or offtaker" in _row(page, "parties")
-    assert "<td>Offtake or supply agreement</td>" in _row(page, "deal_type")
+    assert "<br>Offtake or supply agreement</div>" in _row(page, "deal_type")
     assert "Empty, nothing to back: Summary, Stages, Facilities" in page
 
 
@@ -55,7 +58,7 @@ def test_companies_and_facilities_read_back_too(editor_client, dataset, name):
     page = editor_client.get(_change(record)).content.decode()
     assert "Quotes by field" in page
     if name == "acme":
-        assert "“Acme Magnets” <a" in _row(page, "name")
+        assert "“Acme Magnets” — <a" in _row(page, "name")
 
 
 @pytest.mark.django_db
