@@ -16,6 +16,7 @@ from deals.selectors.records import commodity_with_narrower
 from tests.factories import (
     CommodityFactory,
     CompanyFactory,
+    DealFactory,
     DealPartyFactory,
     FacilityCompanyFactory,
     FacilityFactory,
@@ -203,3 +204,104 @@ def test_companies_list_hides_draft_facilities(client):
     link = FacilityCompanyFactory(facility__publication_status="draft")
     row = next(r for r in client.get("/api/v1/companies/").json()["results"] if r["slug"] == link.company.slug)
     assert row["facilities"] == []
+
+
+# --- Deal terms ------------------------------------------------------------------------------------------------------
+DEALS = "/api/v1/deals/"
+
+
+@pytest.fixture
+def termed(db):
+    """Four deals: a price floor in USD/kg for 10 years, a loan over 18 months, a 7-year offtake of 40 % of output
+    in EUR/tonne, and one with no terms stated."""
+    DealFactory(slug="floor", terms=True)  # USD 110/kg, 10 years, 100 % of the magnets, price floor
+    DealFactory(slug="loan", instrument="loan", term_length=18, term_unit="months")
+    DealFactory(
+        slug="offtake",
+        instrument="offtake",
+        unit_price=Decimal("2500.5"),
+        unit_price_currency="EUR",
+        unit_price_unit="tonne",
+        term_length=7,
+        term_unit="years",
+        output_share_percent=Decimal("40"),
+        output_share_of="the mine's concentrate",
+    )
+    DealFactory(slug="none")
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"instrument": "loan"}, ["loan"]),
+        ({"instrument": "loan,price_floor"}, ["floor", "loan"]),
+        ({"instrument": ["offtake", "loan"]}, ["loan", "offtake"]),
+        ({"unit_price_min": "0"}, ["floor", "offtake"]),
+        ({"unit_price_min": "110"}, ["floor", "offtake"]),
+        ({"unit_price_min": "110.001"}, ["offtake"]),
+        ({"unit_price_max": "110"}, ["floor"]),
+        ({"unit_price_currency": "usd"}, ["floor"]),
+        ({"unit_price_currency": "EUR,USD"}, ["floor", "offtake"]),
+        ({"unit_price_unit": "tonne"}, ["offtake"]),
+        ({"unit_price_unit": "lb"}, []),
+        # 10 years = 120 months; 7 years = 84; 18 months.
+        ({"term_months_min": "120"}, ["floor"]),
+        ({"term_months_min": "121"}, []),
+        ({"term_months_min": "84"}, ["floor", "offtake"]),
+        ({"term_months_min": "85"}, ["floor"]),
+        ({"term_months_min": "18"}, ["floor", "loan", "offtake"]),
+        ({"term_months_max": "18"}, ["loan"]),
+        ({"term_months_max": "83"}, ["loan"]),
+        ({"term_months_max": "84"}, ["loan", "offtake"]),
+        ({"term_months_min": "19", "term_months_max": "119"}, ["offtake"]),
+        ({"term_unit": "months"}, ["loan"]),
+        ({"output_share_min": "50"}, ["floor"]),
+        ({"output_share_max": "40"}, ["offtake"]),
+    ],
+)
+def test_deal_term_filters(client, termed, params, expected):
+    assert _slugs(client, DEALS, **params) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("unit_price_min", "-1", QUANTITY_MESSAGE),
+        ("unit_price_max", "1e3", QUANTITY_MESSAGE),
+        ("output_share_min", "50%", QUANTITY_MESSAGE),
+        ("term_months_min", "1.5", WHOLE_MESSAGE),
+        ("term_months_max", "ten", WHOLE_MESSAGE),
+        ("unit_price_currency", "US", "'US' is not an ISO 4217 currency code: three letters, e.g. USD."),
+        ("unit_price_currency", "USD,dollars", "'DOLLARS' is not an ISO 4217 currency code: three letters, e.g. USD."),
+    ],
+)
+def test_bad_deal_term_bounds_are_400_stating_the_format(client, param, value, message):
+    response = client.get(DEALS, {param: value})
+    assert response.status_code == 400
+    assert response.json() == {param: [message]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("param", "value", "noun"),
+    [
+        ("instrument", "bond", "instrument"),
+        ("unit_price_unit", "ounce", "price unit"),
+        ("term_unit", "days", "term unit"),
+    ],
+)
+def test_unknown_term_choices_are_400_listing_the_allowed_values(client, param, value, noun):
+    response = client.get(DEALS, {param: value})
+    assert response.status_code == 400
+    (message,) = response.json()[param]
+    assert message.startswith(f"'{value}' is not a valid {noun}. Allowed: ")
+
+
+def test_role_filter_knows_lenders_and_borrowers(client, db):
+    loan = DealFactory(slug="loan", deal_type="loan", instrument="loan")
+    DealPartyFactory(deal=loan, role=DealParty.Role.LENDER)
+    DealPartyFactory(deal=loan, role=DealParty.Role.BORROWER)
+    DealFactory(slug="other")
+    assert _slugs(client, DEALS, role="lender") == ["loan"]
+    assert _slugs(client, DEALS, role="borrower", type="loan") == ["loan"]

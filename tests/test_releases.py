@@ -130,6 +130,19 @@ def test_table_schemas_come_from_the_models():
         "pattern": "[-a-zA-Z0-9_]+",
     }
     assert "publication_status" not in deal_fields
+    # The deal terms: help texts, choices and the bounds of their constraints.
+    assert deal_fields["unit_price"]["description"] == Deal._meta.get_field("unit_price").help_text
+    assert deal_fields["unit_price"]["type"] == "number"
+    assert deal_fields["unit_price_unit"]["constraints"]["enum"] == list(Deal.PriceUnit.values)
+    assert deal_fields["instrument"]["constraints"]["enum"] == list(Deal.Instrument.values)
+    assert deal_fields["unit_price_currency"]["constraints"]["pattern"] == "[A-Z]{3}"
+    assert deal_fields["term_length"] == {
+        "name": "term_length",
+        "type": "integer",
+        "description": Deal._meta.get_field("term_length").help_text,
+        "constraints": {"minimum": 1},
+    }
+    assert deal_fields["output_share_percent"]["constraints"] == {"maximum": 100}
     assert schemas["deal_parties"]["primaryKey"] == ["deal", "company", "role"]
     assert {"fields": ["company"], "reference": {"fields": ["slug"], "resource": "companies"}} in schemas[
         "deal_parties"

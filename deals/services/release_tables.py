@@ -58,6 +58,8 @@ class Table:
     primary_key: list[str]
     title: str
     descriptions: dict[str, str] = field(default_factory=dict)
+    # Bounds the model's check constraints set beyond the column type (Table Schema ``minimum``/``maximum``).
+    bounds: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Columns whose value comes from Python rather than from a database column (see _cell): called with the row's
     # object and the slugs released so far (table name -> slugs).
     computed: dict[str, Callable[[models.Model, dict[str, set[str]]], Any]] = field(default_factory=dict)
@@ -142,7 +144,16 @@ def release_tables() -> list[Table]:
         Table(
             "facilities", Facility, Facility.objects.public, _own_fields(Facility, skip=_SKIP), ["slug"], "Facilities"
         ),
-        Table("deals", Deal, Deal.objects.public, _own_fields(Deal, skip=_SKIP), ["slug"], "Deals"),
+        Table(
+            "deals",
+            Deal,
+            Deal.objects.public,
+            _own_fields(Deal, skip=_SKIP),
+            ["slug"],
+            "Deals",
+            # deals/models/deal_terms.py; "more than 0" (unit_price, output_share_percent) is in the descriptions.
+            bounds={"term_length": {"minimum": 1}, "output_share_percent": {"maximum": 100}},
+        ),
         Table(
             "deal_parties",
             DealParty,
@@ -307,6 +318,7 @@ def _constraints(f: models.Field, table: Table) -> dict[str, Any]:
     for validator in f.validators:
         if isinstance(validator, RegexValidator) and not validator.inverse_match:
             constraints["pattern"] = validator.regex.pattern.removeprefix("^").removesuffix("$").removesuffix("\\Z")
+    constraints.update(table.bounds.get(f.name, {}))
     if isinstance(f, models.SlugField):
         constraints["pattern"] = "[-a-zA-Z0-9_]+"
     if isinstance(f, CountryField) and not f.multiple:

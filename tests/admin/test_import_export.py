@@ -12,7 +12,7 @@ from tablib import Dataset
 from deals import models
 from deals.resources import IMPORT_CHANGE_REASON, EvidenceResource
 from tests.admin.conftest import SOURCE_TEXT
-from tests.factories import EvidenceFactory
+from tests.factories import DealFactory, EvidenceFactory
 
 CSV_FORMAT, JSON_FORMAT = "0", "1"
 
@@ -327,3 +327,25 @@ def test_imported_evidence_states_the_current_value_of_each_listed_field(dataset
         "parties": [["acme-magnets", "buyer"], ["beta-metals", "supplier"]],
         "title": "Acme and Beta offtake",
     }
+
+
+@pytest.mark.django_db
+def test_deal_terms_are_exported_and_a_half_stated_import_is_a_row_error(dataset):
+    from deals.resources import DealResource
+
+    draft = DealFactory(slug="floor-draft", terms=True, publication_status="draft")
+    export = DealResource().export(queryset=models.Deal.objects.filter(pk=draft.pk))
+    row = export.dict[0]
+    assert (row["unit_price"], row["unit_price_currency"], row["unit_price_unit"]) == ("110.0000", "USD", "kg")
+    assert (row["term_length"], row["term_unit"], row["instrument"]) == ("10", "years", "price_floor")
+    assert (row["output_share_percent"], row["output_share_of"]) == ("100.00", "magnets produced at the plant")
+
+    # A price without its currency: the row is refused with the field's message; nothing is written.
+    bad = dict(row, unit_price_currency="")
+    rows = Dataset(headers=export.headers)
+    rows.append([bad[h] for h in export.headers])
+    result = DealResource().import_data(rows, dry_run=False)
+    (invalid,) = result.invalid_rows
+    assert invalid.error.message_dict["unit_price_currency"] == ["Enter the currency of the unit price, e.g. USD."]
+    draft.refresh_from_db()
+    assert draft.unit_price_currency == "USD"

@@ -128,6 +128,38 @@ def test_deal_row_has_summary_and_every_quote_one_per_line(client):
     ]
 
 
+_TERM_COLUMNS = (
+    "unit_price",
+    "unit_price_currency",
+    "unit_price_unit",
+    "term_length",
+    "term_unit",
+    "output_share_percent",
+    "output_share_of",
+    "instrument",
+)
+
+
+@pytest.mark.django_db
+def test_deal_row_has_the_terms_as_stated_and_empty_cells_when_not_stated(client):
+    DealFactory(slug="floor", terms=True)
+    DealFactory(slug="unstated")
+    rows = {row["slug"]: row for row in _rows(client.get("/api/v1/deals.csv"))}
+    assert tuple(rows["floor"][c] for c in _TERM_COLUMNS) == (
+        "110.0000",
+        "USD",
+        "kg",
+        "10",
+        "years",
+        "100.00",
+        "magnets produced at the plant",
+        "price_floor",
+    )
+    assert tuple(rows["unstated"][c] for c in _TERM_COLUMNS) == ("",) * len(_TERM_COLUMNS)
+    # The list's filters apply to the CSV too.
+    assert [r["slug"] for r in _rows(client.get("/api/v1/deals.csv", {"instrument": "price_floor"}))] == ["floor"]
+
+
 @pytest.mark.django_db
 def test_commodity_and_source_rows_have_their_descriptions_and_digests(client):
     CommodityFactory(slug="dysprosium", description="A heavy rare earth.")

@@ -108,3 +108,29 @@ def test_history_is_paginated_and_its_query_count_does_not_grow_with_the_page_si
     assert bad.status_code == 400 and list(bad.json()) == ["page_size"]
     unknown = _history(client, "deals", "busy", since="1")
     assert unknown.status_code == 400 and list(unknown.json()) == ["since"]
+
+
+def test_a_deals_history_records_its_terms(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deal = DealFactory(slug="floor")
+        deal.instrument, deal.unit_price, deal.unit_price_currency, deal.unit_price_unit = (
+            "price_floor",
+            110,
+            "USD",
+            "kg",
+        )
+        deal._change_reason = "price floor stated"
+        deal.save()
+        deal.term_length, deal.term_unit = 10, "years"
+        deal.save()
+    body = _history(client, "deals", "floor").json()
+    term, price, _created = body["results"]
+    # (The history shows a blank text or choice column's old value as "", as for every other field.)
+    assert sorted((c["field"], c["new"]) for c in term["changes"]) == [("term_length", 10), ("term_unit", "years")]
+    assert sorted((c["field"], c["new"]) for c in price["changes"]) == [
+        ("instrument", "price_floor"),
+        ("unit_price", "110.0000"),
+        ("unit_price_currency", "USD"),
+        ("unit_price_unit", "kg"),
+    ]
+    assert price["reason"] == "price floor stated"
