@@ -27,7 +27,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 # The index, list + CSV + detail of five collections, the facilities' GeoJSON, the two statistics, the change feed,
 # three histories and four release operations (list, index.json, detail, file).
 OPERATIONS = 27
