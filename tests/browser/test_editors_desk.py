@@ -159,7 +159,8 @@ def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, sh
         _shot(page, shot)
     panel.locator(".quote-submit").click()
     if record is not None:
-        page.locator(".messagelist .success", has_text="Quoted").last.wait_for()
+        # Saved in the page (no load): the panel says so and the passage is highlighted.
+        panel.locator(".quote-status.quote-saved", has_text="Quoted").wait_for()
 
 
 def _save_new(page):
