@@ -183,11 +183,19 @@
           const saved = answer.body;
           markQuoted(saved.start, saved.end, saved.record.type + ": " + saved.record.label, saved.record.url);
           window.getSelection().removeAllRanges();
-          // The record stays chosen (the next passage is often about it too); the ticks and note were this quote's.
+          // The panel starts afresh, as after a reload: a record left chosen would silently take the next quote,
+          // even one meant to start a new record.
           panel.querySelectorAll(".quote-fields input[type='checkbox']").forEach(function (box) {
             box.checked = false;
           });
           panel.querySelector("[name='quote-note']").value = "";
+          panel.querySelectorAll(".quote-kind select").forEach(function (select) {
+            select.value = "";
+            if (window.django && window.django.jQuery) {
+              window.django.jQuery(select).val(null).trigger("change");
+            }
+          });
+          labelSubmit();
           say(saved.message, "quote-saved");
         })
         .catch(function () {
@@ -196,7 +204,9 @@
         });
     });
 
-    root.addEventListener("mouseup", function () {
+    // On the document, not the text: the panel stays open after a quote is saved and may cover the end of the
+    // next drag. A click inside the panel leaves the selection as it was, so it does not reset the panel.
+    document.addEventListener("mouseup", function () {
       const selection = window.getSelection();
       if (!selection || selection.rangeCount === 0 || selection.isCollapsed) {
         return;
@@ -207,7 +217,8 @@
       }
       const start = pointOffset(range.startContainer, range.startOffset);
       const end = pointOffset(range.endContainer, range.endOffset);
-      if (end > start) {
+      const same = !panel.hidden && startInput.value === String(start) && endInput.value === String(end);
+      if (end > start && !same) {
         open(start, end);
       }
     });
