@@ -156,18 +156,18 @@ def evidence_quote_resolve(*, source: models.Source, quote: str, occurrence: int
     """Locate a pasted quote in its source with :func:`deals.services.sources.evidence_locate`, as the loader does.
 
     Raises ``ValidationError`` whose message says whether the quote is missing or ambiguous (and how many times it
-    occurs, so the editor can pick an occurrence).
+    occurs, so the editor can pick an occurrence), naming the source by its title, as the source picker shows it.
     """
     try:
         return evidence_locate(source=source, quote=quote, occurrence=occurrence)
     except QuoteAmbiguous as exc:
         raise ValidationError(
-            f"The quote occurs {exc.count} times in source “{source.slug}”. "
+            f"The quote occurs {exc.count} times in source “{source.title}”. "
             f"Give the occurrence (1-{exc.count}) you mean, or paste a longer quote.",
             code="ambiguous",
         ) from exc
     except QuoteError as exc:
-        raise ValidationError(f"Not found in source “{source.slug}”: {exc}", code="not_found") from exc
+        raise ValidationError(f"Not found in source “{source.title}”: {exc}", code="not_found") from exc
 
 
 def evidence_occurrence(*, evidence: models.Evidence) -> int:

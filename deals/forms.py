@@ -11,6 +11,7 @@ import re
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
+from django.db.models import UniqueConstraint
 from django.utils.html import format_html, format_html_join
 
 from deals import models
@@ -25,6 +26,7 @@ from deals.coverage import (
 )
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
 from deals.services.duplicates import deal_duplicates_find, record_admin_link
+from deals.text import QuoteContext, quote_context
 
 # One limit for pasted and uploaded texts. settings.DATA_UPLOAD_MAX_MEMORY_SIZE (6 MiB) sits above it, so that a
 # paste over the limit reaches this form and gets a message instead of Django's bare 400 page.
@@ -262,6 +264,38 @@ class SourceAdminForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
+class QuoteTextarea(forms.Textarea):
+    """The quote's text box, followed, for a saved quote, by the quote marked where it stands in its source, with a
+    few dozen characters either side and its offsets: the editor sees what was matched without opening the source."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.placed: tuple[QuoteContext, int, int] | None = None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        box = super().render(name, value, attrs, renderer)
+        if self.placed is None:
+            return box
+        context, start, end = self.placed
+        return format_html(
+            '{}<div class="quote-context">{}<mark>{}</mark>{}<span class="quote-offsets">characters {}–{}</span></div>',
+            box,
+            context.before,
+            context.quote,
+            context.after,
+            start,
+            end,
+        )
+
+
+# The messages of Evidence's unique-span constraints, which EvidenceAdminForm moves to the quote field.
+_SPAN_CONSTRAINT_MESSAGES = frozenset(
+    constraint.violation_error_message
+    for constraint in models.Evidence._meta.constraints
+    if isinstance(constraint, UniqueConstraint)
+)
+
+
 class EvidenceAdminForm(forms.ModelForm):
     """Evidence from a pasted quote: the offsets are found in the source, never typed.
 
@@ -284,7 +318,10 @@ class EvidenceAdminForm(forms.ModelForm):
     class Meta:
         model = models.Evidence
         fields = ["source", "deal", "company", "facility", "quote", "occurrence", "fields", "note"]
-        widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+        widgets = {
+            "quote": QuoteTextarea(attrs={"rows": 3, "cols": 40}),
+            "note": forms.Textarea(attrs={"rows": 2, "cols": 16}),
+        }
 
     def __init__(self, *args, record_model=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -294,9 +331,14 @@ class EvidenceAdminForm(forms.ModelForm):
         self.fields["fields"].choices = field_choices(model=record_model)
         if self.instance.pk and self.instance.source_id and "occurrence" in self.fields:
             self.fields["occurrence"].initial = evidence_occurrence(evidence=self.instance)
+        if self.instance.pk and self.instance.source_id and isinstance(self.fields["quote"].widget, QuoteTextarea):
+            start, end = self.instance.start, self.instance.end
+            context = quote_context(text=self.instance.source.text, start=start, end=end)
+            self.fields["quote"].widget.placed = (context, start, end)
 
     def clean(self):
         cleaned = super().clean()
+        self._targets_check(cleaned)
         # An unticked field loses its snapshot (record_evidence_values_sync does the same after the save); dropping
         # it before model validation keeps "values only for ticked fields" from refusing the editor's untick.
         ticked = cleaned.get("fields")
@@ -316,6 +358,22 @@ class EvidenceAdminForm(forms.ModelForm):
         self.instance.end = location.end
         return cleaned
 
+    def _targets_check(self, cleaned: dict) -> None:
+        """On the evidence page (not in an inline, where the record is the page's), exactly one of deal, company
+        and facility is chosen: the rule of the ``evidence_exactly_one_target`` constraint, said on those fields."""
+        if not all(name in self.fields for name in models.Evidence.TARGETS):
+            return
+        if any(name in self.errors for name in models.Evidence.TARGETS):
+            return  # a tampered id: that field says so already
+        chosen = [name for name in models.Evidence.TARGETS if cleaned.get(name) is not None]
+        if not chosen:
+            for name in models.Evidence.TARGETS:
+                self.add_error(name, "Choose the deal, company or facility this quote supports (one of the three).")
+        elif len(chosen) > 1:
+            for name in chosen:
+                message = f"A quote supports one record: keep one of {' and '.join(chosen)} and empty the rest."
+                self.add_error(name, message)
+
     def _get_validation_exclusions(self):
         exclusions = super()._get_validation_exclusions()
         # start/end are computed in clean(); once found, keep them in model validation so the unique-span
@@ -327,10 +385,26 @@ class EvidenceAdminForm(forms.ModelForm):
         return exclusions
 
     def _update_errors(self, errors):
+        # Errors on the offsets, and the unique-span constraints' (which have no field), belong to the quote: the
+        # offsets are found from it. The constraint's wording names offsets; the editor sees the source's title.
         if hasattr(errors, "error_dict"):
             for name in ("start", "end"):
                 if name in errors.error_dict:
                     errors.error_dict.setdefault("quote", []).extend(errors.error_dict.pop(name))
+            general = errors.error_dict.get(NON_FIELD_ERRORS, [])
+            spans = [error for error in general if error.message in _SPAN_CONSTRAINT_MESSAGES]
+            if spans:
+                errors.error_dict[NON_FIELD_ERRORS] = [error for error in general if error not in spans]
+                if not errors.error_dict[NON_FIELD_ERRORS]:
+                    del errors.error_dict[NON_FIELD_ERRORS]
+                source = self.cleaned_data.get("source")
+                target = self.instance.target_label if self.instance.target_label != "none" else "record"
+                errors.error_dict.setdefault("quote", []).append(
+                    ValidationError(
+                        f"This passage of “{source}” is already quoted for this {target}: edit that quote instead.",
+                        code="duplicate_span",
+                    )
+                )
         super()._update_errors(errors)
 
 
@@ -504,11 +578,13 @@ class DealPartyInlineFormSet(forms.BaseInlineFormSet):
         duplicates = deal_duplicates_find(deal_type=deal.deal_type, company_ids=company_ids)
         if duplicates:
             links = format_html_join(", ", "{}", ((record_admin_link(record=d),) for d in duplicates))
-            raise ValidationError(
-                format_html(
-                    "A deal of this type with the same parties already exists: {}. Add your evidence there, or tick "
-                    "“This is a different deal” if it is not the same deal.",
-                    links,
-                ),
-                code="duplicate_deal",
+            message = format_html(
+                "A deal of this type with the same parties already exists: {}. Add your evidence there, or tick "
+                "“This is a different deal” if it is not the same deal.",
+                links,
             )
+            # Said on the checkbox the editor may tick, too; the error here is what keeps the page from saving.
+            deal_form = getattr(deal, "_coverage_form", None)
+            if deal_form is not None and CONFIRM_DIFFERENT_DEAL in deal_form.fields:
+                deal_form.add_error(CONFIRM_DIFFERENT_DEAL, message)
+            raise ValidationError(message, code="duplicate_deal")

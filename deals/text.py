@@ -307,3 +307,40 @@ def quote_locate(*, text: str, quote: str, occurrence: int | None = None) -> Quo
         raise QuoteNotFound(f"Occurrence {occurrence} was asked for, but the quote occurs {len(spans)} time(s).")
     start, end = spans[occurrence - 1]
     return QuoteLocation(start=start, end=end, quote=text[start:end], occurrences=len(spans))
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """A quote with a little of the text either side, for showing it where it stands (see :func:`quote_context`)."""
+
+    before: str
+    quote: str
+    after: str
+
+
+def quote_context(*, text: str, start: int, end: int, width: int = 40, longest: int = 160) -> QuoteContext:
+    """The passage ``text[start:end]`` with up to ``width`` characters of ``text`` either side.
+
+    The sides are cut at a space where one is near, so no word is split, and white space is shown as single spaces
+    (a line break in the article reads as a space); a cut side starts or ends with "…". A quote longer than
+    ``longest`` characters keeps its beginning and its end around a "…", so a long quote does not make a tall row.
+    """
+    start, end = max(0, start), min(len(text), end)
+    before = text[max(0, start - width) : start]
+    after = text[end : end + width]
+    if start - width > 0:
+        first = re.search(r"\s", before)
+        before = "…" + (before[first.end() :] if first and first.start() < width // 2 else before).lstrip()
+    if end + width < len(text):
+        spaces = [m.start() for m in re.finditer(r"\s", after)]
+        last = spaces[-1] if spaces else -1
+        after = (after[:last] if last > width // 2 else after).rstrip() + "…"
+    quote = text[start:end]
+    if len(quote) > longest:
+        half = longest // 2
+        quote = quote[:half].rstrip() + " … " + quote[-half:].lstrip()
+
+    def flat(piece: str) -> str:
+        return re.sub(r"\s+", " ", piece)
+
+    return QuoteContext(before=flat(before), quote=flat(quote), after=flat(after))

@@ -206,14 +206,24 @@ def test_an_invalid_date_is_reported_on_its_field_not_a_crash(factory, field):
         (Facility, FacilityFactory, "planned_start", "facility_planned_start_precision_together"),
     ],
 )
-def test_full_clean_reports_a_date_without_precision(model, factory, field, constraint):
+def test_full_clean_reports_a_date_without_precision_on_the_precision(model, factory, field, constraint):
+    # The editor sees the rule on the field to fill; the database constraint holds it with its own message.
     instance = factory.build(**{field: datetime.date(2025, 8, 1), f"{field}_precision": ""})
     errors = _errors(instance, method="full_clean")
-    assert errors[NON_FIELD_ERRORS] == [_constraint_message(model, constraint)]
-    assert f"{field} and {field}_precision must be given together." in errors[NON_FIELD_ERRORS]
+    assert errors == {
+        f"{field}_precision": ["A date needs its precision: day, month or year, as the source states it."]
+    }
+    with pytest.raises(ValidationError) as excinfo:
+        instance.validate_constraints()
+    assert excinfo.value.message_dict[NON_FIELD_ERRORS] == [_constraint_message(model, constraint)]
 
 
-# --- Facility -------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("factory", "field"), DATED, ids=[f for _, f in DATED])
+def test_a_precision_without_a_date_is_reported_on_the_precision(factory, field):
+    errors = _errors(factory.build(**{field: None, f"{field}_precision": "day"}))
+    assert errors == {
+        f"{field}_precision": ["A precision goes with a date: enter the date, or leave the precision empty."]
+    }
 
 
 def test_js_link_columbus_plant_is_clean():
@@ -280,22 +290,65 @@ def test_facility_clean_reports_several_fields_at_once():
 
 
 @pytest.mark.parametrize(
-    ("values", "constraint"),
+    ("values", "constraint", "field", "message"),
     [
-        ({"latitude": Decimal("91"), "longitude": Decimal("0")}, "facility_latitude_range"),
-        ({"latitude": Decimal("0"), "longitude": Decimal("-181")}, "facility_longitude_range"),
-        ({"latitude": Decimal("10"), "longitude": None}, "facility_coordinates_together"),
-        ({"capacity_amount": Decimal("3000"), "capacity_unit": ""}, "facility_capacity_nonnegative_with_unit"),
+        (
+            {"latitude": Decimal("91"), "longitude": Decimal("0")},
+            "facility_latitude_range",
+            "latitude",
+            "Latitude must lie between -90 and 90.",
+        ),
+        (
+            {"latitude": Decimal("0"), "longitude": Decimal("-181")},
+            "facility_longitude_range",
+            "longitude",
+            "Longitude must lie between -180 and 180.",
+        ),
+        (
+            {"latitude": Decimal("10"), "longitude": None},
+            "facility_coordinates_together",
+            "longitude",
+            "Coordinates come in pairs: enter the longitude too, or leave the latitude empty.",
+        ),
+        (
+            {"capacity_amount": Decimal("3000"), "capacity_unit": ""},
+            "facility_capacity_nonnegative_with_unit",
+            "capacity_unit",
+            "A capacity needs its unit, e.g. tonnes.",
+        ),
         (
             {"investment_amount": Decimal("223000000"), "investment_currency": ""},
             "facility_investment_nonnegative_with_currency",
+            "investment_currency",
+            "An investment needs its currency: enter the ISO 4217 code, e.g. USD.",
         ),
     ],
 )
-def test_full_clean_reports_facility_constraints_with_their_message(values, constraint):
-    facility = FacilityFactory.build(location_precision="exact", capacity_period="year", **values)
+def test_full_clean_reports_facility_constraints_on_their_field(values, constraint, field, message):
+    period = "year" if "capacity_amount" in values else ""
+    facility = FacilityFactory.build(location_precision="exact", capacity_period=period, **values)
     errors = _errors(facility, method="full_clean")
-    assert _constraint_message(Facility, constraint) in errors[NON_FIELD_ERRORS]
+    assert errors == {field: [message]}
+    # The database's constraint holds the same rule, with its own message, for writes that skip full_clean().
+    with pytest.raises(ValidationError) as excinfo:
+        facility.validate_constraints()
+    assert _constraint_message(Facility, constraint) in excinfo.value.message_dict[NON_FIELD_ERRORS]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"capacity_period": "year"}, "capacity_period"),
+        ({"capacity_qualifier": "up_to"}, "capacity_qualifier"),
+        ({"investment_currency": "USD"}, "investment_currency"),
+        ({"investment_qualifier": "approximate"}, "investment_qualifier"),
+    ],
+)
+def test_facility_figure_descriptions_without_the_figure_are_reported_on_their_field(values, field):
+    facility = FacilityFactory.build(capacity_amount=None, investment_amount=None, **values)
+    errors = _errors(facility)
+    assert list(errors) == [field]
+    assert "leave this empty" in errors[field][0]
 
 
 # --- Deal -----------------------------------------------------------------------------------------------------------
@@ -346,19 +399,36 @@ def test_a_binding_deal_type_may_be_signed():
 
 
 @pytest.mark.parametrize(
-    ("values", "constraint"),
+    ("values", "constraint", "field", "message"),
     [
-        ({"amount": Decimal("10"), "currency": "", "amount_usd": None}, "deal_amount_nonnegative_with_currency"),
+        (
+            {"amount": Decimal("10"), "currency": "", "amount_usd": None},
+            "deal_amount_nonnegative_with_currency",
+            "currency",
+            "An amount needs its currency: enter the ISO 4217 code, e.g. USD.",
+        ),
         (
             {"amount": None, "currency": "", "amount_usd": None, "value_qualifier": "up_to"},
             "deal_qualifier_needs_amount",
+            "value_qualifier",
+            "A value qualifier needs an amount: enter the amount, or leave it empty.",
+        ),
+        (
+            {"amount": None, "currency": "EUR", "amount_usd": None, "value_qualifier": ""},
+            "deal_currency_needs_amount",
+            "currency",
+            "A currency goes with an amount: enter the amount, or leave the currency empty.",
         ),
     ],
 )
-def test_full_clean_reports_deal_constraints_with_their_message(values, constraint):
+def test_full_clean_reports_deal_constraints_on_their_field(values, constraint, field, message):
+    # A positive amount without a currency is about the currency: the message says nothing of the amount's sign.
     deal = DealFactory.build(**values)
     errors = _errors(deal, method="full_clean")
-    assert errors[NON_FIELD_ERRORS] == [_constraint_message(Deal, constraint)]
+    assert errors == {field: [message]}
+    with pytest.raises(ValidationError) as excinfo:
+        deal.validate_constraints()
+    assert excinfo.value.message_dict[NON_FIELD_ERRORS] == [_constraint_message(Deal, constraint)]
 
 
 def test_full_clean_reports_negative_amounts_on_the_fields():

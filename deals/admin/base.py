@@ -15,6 +15,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 
+from deals.admin.countries import CountryPickerAdminMixin
 from deals.admin.history import RelationsHistoryMixin
 from deals.forms import (
     IdCheckingModelMultipleChoiceField,
@@ -124,6 +125,7 @@ class CountedChangelistMixin:
 
 
 class DatasetAdmin(
+    CountryPickerAdminMixin,
     CountedChangelistMixin,
     SafeAutocompleteMixin,
     SafeExportMixin,

@@ -11,13 +11,20 @@ from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import CompanyFacilityInline, EvidenceInline
 from deals.admin.publication import PublicationAdminMixin
 from deals.admin.quoting import StartedFromSourceAdminMixin
+from deals.admin.readback import QuotesByFieldAdminMixin
 from deals.forms import (
     CompanyAdminForm,
 )
 
 
 @admin.register(models.Company)
-class CompanyAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class CompanyAdmin(
+    StartedFromSourceAdminMixin,
+    QuotesByFieldAdminMixin,
+    EvidenceCoverageAdminMixin,
+    PublicationAdminMixin,
+    DatasetAdmin,
+):
     resource_classes = [resources.CompanyResource]
     form = CompanyAdminForm
     list_display = ["name", "slug", "kind", "country", "locality", "deal_count", "evidence_count"]

@@ -11,11 +11,18 @@ from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import DealPartyInline, EvidenceInline
 from deals.admin.publication import PublicationAdminMixin
 from deals.admin.quoting import StartedFromSourceAdminMixin
+from deals.admin.readback import QuotesByFieldAdminMixin
 from deals.forms import DealAdminForm
 
 
 @admin.register(models.Deal)
-class DealAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class DealAdmin(
+    StartedFromSourceAdminMixin,
+    QuotesByFieldAdminMixin,
+    EvidenceCoverageAdminMixin,
+    PublicationAdminMixin,
+    DatasetAdmin,
+):
     resource_classes = [resources.DealResource]
     form = DealAdminForm
     list_display = [

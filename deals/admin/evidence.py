@@ -50,6 +50,9 @@ class EvidenceAdmin(DatasetAdmin):
     ]
     readonly_fields = ["start", "end"]
 
+    class Media:
+        css = {"all": ["deals/admin/editors.css"]}
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # A newly ticked field states the record's current value; the ones ticked before keep theirs.

@@ -11,10 +11,17 @@ from deals.admin.coverage import EvidenceCoverageAdminMixin
 from deals.admin.inlines import EvidenceInline, FacilityCompanyInline
 from deals.admin.publication import PublicationAdminMixin
 from deals.admin.quoting import StartedFromSourceAdminMixin
+from deals.admin.readback import QuotesByFieldAdminMixin
 
 
 @admin.register(models.Facility)
-class FacilityAdmin(StartedFromSourceAdminMixin, EvidenceCoverageAdminMixin, PublicationAdminMixin, DatasetAdmin):
+class FacilityAdmin(
+    StartedFromSourceAdminMixin,
+    QuotesByFieldAdminMixin,
+    EvidenceCoverageAdminMixin,
+    PublicationAdminMixin,
+    DatasetAdmin,
+):
     resource_classes = [resources.FacilityResource]
     list_display = ["name", "slug", "kind", "status", "country", "planned_start", "company_count", "evidence_count"]
     list_filter = ["kind", "status", "country"]

@@ -23,17 +23,21 @@ def _admin_link(obj) -> str:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
-class EvidenceInline(SafeAutocompleteMixin, admin.StackedInline):
-    """Evidence for the record being edited: pick the source, paste the quote; offsets are found on save."""
+class EvidenceInline(SafeAutocompleteMixin, admin.TabularInline):
+    """Evidence for the record being edited, one compact row per quote: pick the source, paste the quote, tick the
+    fields it states. Offsets are found on save; under a saved quote its form shows it where it stands in the source
+    (:class:`deals.forms.QuoteTextarea`)."""
 
     model = models.Evidence
     form = EvidenceAdminForm
     formset = EvidenceInlineFormSet
-    fields = ["source", "quote", "occurrence", "fields", "note", "start", "end"]
-    readonly_fields = ["start", "end"]
+    fields = ["source", "quote", "occurrence", "fields", "note"]
     autocomplete_fields = ["source"]
     extra = 1
     classes = ["evidence-inline"]
+
+    class Media:
+        css = {"all": ["deals/admin/editors.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
@@ -55,7 +59,8 @@ class DealPartyInline(SafeAutocompleteMixin, admin.TabularInline):
     extra = 2
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("company")
+        # The row's title (DealParty.__str__) names the company and the deal.
+        return super().get_queryset(request).select_related("company", "deal")
 
 
 class FacilityCompanyInline(SafeAutocompleteMixin, admin.TabularInline):

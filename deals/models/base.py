@@ -40,8 +40,13 @@ def date_precision_constraint(prefix: str, field: str, precision: str) -> models
 
 
 def date_precision_clean(date, precision, field: str) -> dict[str, str]:
-    """Month and year precision dates must be stored as the first day of their period."""
+    """A date and its precision (field ``<field>_precision``) go together, and month and year precision dates are
+    stored as the first day of their period. Each problem is keyed by the field the editor has to fix."""
     errors: dict[str, str] = {}
+    if date is not None and not precision:
+        errors[f"{field}_precision"] = "A date needs its precision: day, month or year, as the source states it."
+    elif date is None and precision:
+        errors[f"{field}_precision"] = "A precision goes with a date: enter the date, or leave the precision empty."
     # A value that is not a date already failed clean_fields(); full_clean() still calls clean() afterwards.
     if not isinstance(date, datetime.date) or not precision:
         return errors

@@ -238,6 +238,14 @@ class Deal(PublishableModel):
             errors["amount_usd"] = "For a USD deal the USD amount equals the amount."
         if self.deal_type == self.Type.MOU and self.status in (self.Status.SIGNED, self.Status.CLOSED):
             errors["status"] = "An MOU is non-binding; use a different deal type for a binding agreement."
+        # The constraints below (amount with currency, figures without an amount) hold in the database too; here each
+        # is said on the field the editor has to fill or empty, since a constraint's message has no field.
+        if self.amount is not None and not self.currency:
+            errors["currency"] = "An amount needs its currency: enter the ISO 4217 code, e.g. USD."
+        elif self.amount is None and self.currency:
+            errors["currency"] = "A currency goes with an amount: enter the amount, or leave the currency empty."
+        if self.amount is None and self.value_qualifier:
+            errors["value_qualifier"] = "A value qualifier needs an amount: enter the amount, or leave it empty."
         if errors:
             raise ValidationError(errors)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
+
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Upper
+from django.utils.text import capfirst
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -269,6 +272,7 @@ class Facility(PublishableModel):
             errors["capacity_period"] = "A capacity needs a period (per year, month or day)."
         if self.jobs is None and self.jobs_qualifier:
             errors["jobs_qualifier"] = "A jobs qualifier needs a jobs figure."
+        errors.update(self._figure_problems())
         region_code_error = region_code_problem(
             region_code=self.region_code, country=self.country.code if self.country else "", region=self.region
         )
@@ -276,6 +280,33 @@ class Facility(PublishableModel):
             errors["region_code"] = region_code_error
         if errors:
             raise ValidationError(errors)
+
+    def _figure_problems(self) -> dict[str, str]:
+        """The constraints on coordinates, capacity and investment, each said on the field the editor has to fill
+        or empty (the database constraints hold the same rules, but their messages have no field)."""
+        errors: dict[str, str] = {}
+        for name, limit in (("latitude", 90), ("longitude", 180)):
+            value = getattr(self, name)
+            # A value that is not a number already failed clean_fields(); full_clean() still calls clean().
+            if isinstance(value, decimal.Decimal | int | float) and not -limit <= value <= limit:
+                errors[name] = f"{capfirst(name)} must lie between -{limit} and {limit}."
+        if self.latitude is not None and self.longitude is None:
+            errors["longitude"] = "Coordinates come in pairs: enter the longitude too, or leave the latitude empty."
+        elif self.latitude is None and self.longitude is not None:
+            errors["latitude"] = "Coordinates come in pairs: enter the latitude too, or leave the longitude empty."
+        if self.capacity_amount is not None and not self.capacity_unit:
+            errors["capacity_unit"] = "A capacity needs its unit, e.g. tonnes."
+        if self.capacity_amount is None:
+            for name in ("capacity_period", "capacity_qualifier"):
+                if getattr(self, name):
+                    errors[name] = "This describes a capacity: enter the capacity, or leave this empty."
+        if self.investment_amount is not None and not self.investment_currency:
+            errors["investment_currency"] = "An investment needs its currency: enter the ISO 4217 code, e.g. USD."
+        if self.investment_amount is None:
+            for name in ("investment_currency", "investment_qualifier"):
+                if getattr(self, name):
+                    errors[name] = "This describes an investment: enter the investment, or leave this empty."
+        return errors
 
 
 class FacilityCompany(models.Model):

@@ -68,7 +68,15 @@ def test_two_targets_is_a_form_error_not_a_500(editor_client, dataset):
     data["company"] = dataset["acme"].pk
     response = editor_client.post(EVIDENCE_ADD, data)
     assert response.status_code == 200
-    assert "exactly one record" in str(response.context["adminform"].form.non_field_errors())
+    form = response.context["adminform"].form
+    message = "A quote supports one record: keep one of deal and company and empty the rest."
+    assert (form.errors["deal"], form.errors["company"]) == ([message], [message])
+    assert not form.non_field_errors()
+    data["deal"] = data["company"] = ""
+    form = editor_client.post(EVIDENCE_ADD, data).context["adminform"].form
+    for name in ("deal", "company", "facility"):
+        assert form.errors[name] == ["Choose the deal, company or facility this quote supports (one of the three)."]
+    assert not form.non_field_errors()
 
 
 @pytest.mark.django_db
@@ -77,8 +85,26 @@ def test_duplicate_span_for_the_same_record_is_a_form_error(editor_client, datas
     before = models.Evidence.objects.count()
     response = editor_client.post(EVIDENCE_ADD, _evidence_post(dataset["source"], dataset["deal"], existing.quote))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors
+    form = response.context["adminform"].form
+    # On the quote, naming the source by the title the picker shows (not by its slug, not by offsets).
+    assert form.errors["quote"] == [
+        "This passage of “Acme signs offtake” is already quoted for this deal: edit that quote instead."
+    ]
+    assert not form.non_field_errors()
     assert models.Evidence.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_duplicate_span_in_the_deal_inline_is_an_error_on_the_quote(editor_client, dataset):
+    deal = dataset["deal"]
+    existing = models.Evidence.objects.get(deal=deal)
+    row = {"source": dataset["source"].pk, "quote": existing.quote, "fields": "amount"}
+    data = _deal_post(deal, parties=[], evidence=[row])
+    response = editor_client.post(_deal_change(deal), data)
+    assert response.status_code == 200
+    formset = next(f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "evidence").formset
+    assert "already quotes this passage" in formset.forms[1].errors["quote"][0]
+    assert models.Evidence.objects.filter(deal=deal).count() == 1
 
 
 @pytest.mark.django_db
@@ -129,9 +155,11 @@ def test_deal_clean_rules_and_constraints_are_form_errors(editor_client, dataset
         ({"announced_date": "2025-09-12"}, "announced_date", "first day of the month"),
         ({"amount_usd": "9"}, "amount_usd", "equals the amount"),
         ({"deal_type": "mou", "status": "signed"}, "status", "non-binding"),
-        ({"currency": ""}, "__all__", "have a currency"),
-        ({"amount": "", "amount_usd": ""}, "__all__", "qualifier needs an amount"),
-        ({"announced_date_precision": ""}, "__all__", "must be given together"),
+        # The case: a positive amount without a currency is said on the currency, not as "non-negative".
+        ({"currency": ""}, "currency", "An amount needs its currency: enter the ISO 4217 code, e.g. USD."),
+        ({"amount": "", "amount_usd": ""}, "value_qualifier", "A value qualifier needs an amount"),
+        ({"amount": "", "amount_usd": "", "value_qualifier": ""}, "currency", "A currency goes with an amount"),
+        ({"announced_date_precision": ""}, "announced_date_precision", "A date needs its precision"),
         ({"amount": "-5"}, "amount", "greater than or equal to 0"),
     ]
     for overrides, field, text in cases:
@@ -139,6 +167,7 @@ def test_deal_clean_rules_and_constraints_are_form_errors(editor_client, dataset
         assert response.status_code == 200, overrides
         errors = response.context["adminform"].form.errors
         assert text in " ".join(errors.get(field, [])), (overrides, errors)
+        assert "__all__" not in errors and "non-negative" not in str(errors), (overrides, errors)
     deal.refresh_from_db()
     assert deal.deal_type == "offtake" and deal.amount_usd == 10000000
 
@@ -269,23 +298,30 @@ def _facility_post(facility, **overrides):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("overrides", "field", "message"),
     [
-        ({"latitude": "95", "longitude": "10", "location_precision": "exact"}, "Latitude must lie between -90 and 90"),
-        ({"latitude": "45", "location_precision": "exact"}, "Latitude and longitude must be given together"),
-        ({"capacity_amount": "3000", "capacity_period": "year"}, "Capacity must be non-negative and have a unit"),
-        ({"investment_amount": "5"}, "Investment must be non-negative and have a currency"),
-        ({"planned_start": "2026-01-01"}, "must be given together"),
-        ({"jobs_qualifier": "at_least"}, "A jobs qualifier needs a jobs figure"),
+        (
+            {"latitude": "95", "longitude": "10", "location_precision": "exact"},
+            "latitude",
+            "Latitude must lie between -90 and 90",
+        ),
+        ({"latitude": "45", "location_precision": "exact"}, "longitude", "enter the longitude too"),
+        ({"capacity_amount": "3000", "capacity_period": "year"}, "capacity_unit", "A capacity needs its unit"),
+        ({"investment_amount": "5"}, "investment_currency", "An investment needs its currency"),
+        ({"investment_currency": "USD"}, "investment_currency", "This describes an investment"),
+        ({"planned_start": "2026-01-01"}, "planned_start_precision", "A date needs its precision"),
+        ({"jobs_qualifier": "at_least"}, "jobs_qualifier", "A jobs qualifier needs a jobs figure"),
     ],
 )
-def test_facility_constraints_are_form_errors(editor_client, dataset, overrides, message):
+def test_facility_constraints_are_errors_on_their_field(editor_client, dataset, overrides, field, message):
     facility = dataset["facility"]
     response = editor_client.post(
         reverse("admin:deals_facility_change", args=[facility.pk]), _facility_post(facility, **overrides)
     )
     assert response.status_code == 200
-    assert message in str(response.context["adminform"].form.errors)
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get(field, [])), errors
+    assert "__all__" not in errors
 
 
 @pytest.mark.django_db

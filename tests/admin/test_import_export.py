@@ -112,7 +112,7 @@ def test_evidence_batch_with_one_bad_row_is_rejected_naming_the_row(editor_clien
     assert [row.number for row in result.invalid_rows] == [3]
     assert result.invalid_rows[0].error.message_dict == {
         "quote": [
-            "Row 3: Not found in source “acme-offtake”: The quote does not occur in the source text: "
+            "Row 3: Not found in source “Acme signs offtake”: The quote does not occur in the source text: "
             "'a $20 million offtake'."
         ]
     }

@@ -169,6 +169,9 @@ def test_a_new_deal_with_the_type_and_parties_of_an_existing_one_is_refused_unle
     page = response.content.decode()
     assert "A deal of this type with the same parties already exists" in page
     assert f'<a href="{_url("change", existing)}">“acme-beta-offtake”</a>' in page
+    # Said on the checkbox that resolves it as well, not only above the parties.
+    confirm_errors = response.context["adminform"].form.errors["confirm_different_deal"]
+    assert "tick “This is a different deal”" in confirm_errors[0]
     assert not Deal.objects.filter(slug="acme-beta-offtake-2").exists()
     # Another type, or one party fewer, is a different deal.
     response = editor_client.post(add, {**post, "deal_type": "partnership", "slug": "acme-beta-partnership"})

@@ -6,7 +6,8 @@
    source is refused first, then the corrected quote is accepted.
 4. Save, and read the source page with the new quote highlighted.
 5. The new deal is a draft (404 in the API); publishing is refused, naming each unquoted field; the editor quotes
-   what the article states, empties what it does not, and publishes.
+   what the article states, empties what it does not, and publishes. The change page reads the deal back, field by
+   field, with the quotes backing each value.
 6. Fetch the deal from /api/v1/ and check its provenance.
 7. Open /api/docs/ and check that Swagger UI renders the operations without a single request to another host.
 
@@ -292,6 +293,20 @@ def test_editor_adds_a_source_and_a_deal_then_the_api_shows_it(live_server, brow
     _shot(page, "12b-published")
     deal.refresh_from_db()
     assert deal.publication_status == models.PublicationStatus.PUBLISHED
+
+    # The change page reads the deal back, field by field, with the quotes that state each value; the evidence rows
+    # below show each saved quote where it stands in the article.
+    page.goto(f"{base}/admin/deals/deal/{deal.pk}/change/")
+    readback = page.locator(".readback")
+    assert readback.locator("[data-field=amount] li", has_text="The agreement is worth $25 million").count() == 1
+    assert readback.locator("[data-field=parties] li", has_text="binding offtake agreement").count() == 1
+    assert readback.locator(".readback-missing").count() == 0  # published: every stated field is backed
+    readback.scroll_into_view_if_needed()
+    _shot(page, "12c-quotes-by-field")
+    rows = page.locator("#evidence-group")
+    assert rows.locator(".quote-context mark", has_text="The agreement is worth $25 million").count() == 1
+    rows.scroll_into_view_if_needed()
+    _shot(page, "12d-evidence-rows")
 
     # 6. The deal from the public API, with its provenance.
     response = page.request.get(api_url)

@@ -359,8 +359,10 @@ def test_an_editor_adds_a_second_source_to_a_published_deal_and_the_edit_survive
         page.select_option("#id_party_links-1-role", "partner")
         page.click("input[name=_save]")
         refusal = page.locator(".errorlist", has_text="A deal of this type with the same parties already exists")
-        link = refusal.locator("a", has_text=DEAL)
+        # Said above the parties and again on the "This is a different deal" checkbox that resolves it.
+        link = refusal.locator("a", has_text=DEAL).first
         link.wait_for()
+        assert page.locator("#id_confirm_different_deal_error a", has_text=DEAL).count() == 1
         assert link.get_attribute("href") == urllib.parse.urlsplit(change_url).path
         _snap(page, "24-duplicate-refused")
         # Saved anyway (the editor wrongly confirms it is another deal): a draft, which the API does not know.
