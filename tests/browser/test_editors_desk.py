@@ -151,7 +151,7 @@ def _autocomplete(page, counts, select_id, search, choice):
     counts.used(select_id)
 
 
-def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, shot=None):
+def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, shot=None, shot_saved=None):
     """Select ``passage`` on the source page and quote it for a new record of ``kind`` or for ``record``."""
     x, y = page.evaluate(_SELECT_JS, [passage, occurrence])
     page.mouse.move(x - 1, y - 2)
@@ -174,6 +174,9 @@ def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, sh
     if record is not None:
         # Saved in the page (no load): the panel says so and the passage is highlighted.
         panel.locator(".quote-status.quote-saved", has_text="Quoted").wait_for()
+        page.locator(".source-text mark.quote-just-saved").first.wait_for()
+        if shot_saved:
+            _shot(page, shot_saved)
 
 
 def _save_new(page):
@@ -271,7 +274,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     _save_new(page)
     _quote(
         page, counts, "a U.S. government agency", kind="company", fields=["Kind", "Country"], record="Strategic",
-        shot="32-desk-quote-panel",
+        shot="32-desk-quote-panel", shot_saved="32b-desk-quoted-in-page",
     )  # fmt: skip
     _new_company(
         page, counts, name="Orion Rare Earths", slug="orion-rare-earths", kind="company",
@@ -429,3 +432,22 @@ def test_a_selection_maps_to_exact_offsets_across_highlights_line_breaks_and_ast
     evidence = models.Evidence.objects.get(deal=deal)
     assert (evidence.start, evidence.end) == (text.index(passage), text.index(passage) + len(passage))
     assert evidence.quote == passage
+    # Saved in the page: the pieces were split where the quote starts and ends, each still names its own offset
+    # (so the next selection maps exactly), and the highlighted text is the old quote plus the new one.
+    pieces = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.source-text [data-offset]'))
+             .map(p => [Number(p.dataset.offset), p.textContent, p.closest('mark') !== null])"""
+    )
+    at = 0
+    for offset, piece, _ in pieces:
+        assert offset == at, (offset, at, piece)
+        at += len(piece)  # Python counts code points, as the offsets do
+    assert "".join(piece for _, piece, _ in pieces) == text
+    assert "".join(piece for _, piece, marked in pieces if marked) == "Orion Rare Earths ships.\nHalcyon Magnetics"
+    x, y = page.evaluate(_SELECT_JS, ["ships.\nHalcyon", 1])
+    page.mouse.move(x - 1, y - 2)
+    page.mouse.up()
+    page.locator("#quote-form .quote-preview", has_text="Halcyon").wait_for()
+    start = text.index("ships.")
+    assert page.evaluate("() => document.querySelector(\"input[name='quote-start']\").value") == str(start)
+    assert page.evaluate("() => document.querySelector(\"input[name='quote-end']\").value") == str(start + 14)

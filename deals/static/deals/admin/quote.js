@@ -27,6 +27,7 @@
     const preview = panel.querySelector(".quote-preview");
     const submit = panel.querySelector(".quote-submit");
     const status = panel.querySelector(".quote-status");
+    const cancel = panel.querySelector(".quote-cancel");
     let pieces = Array.from(root.querySelectorAll("[data-offset]"));
     const length = Number(root.dataset.length);
 
@@ -85,6 +86,8 @@
       endInput.value = String(end);
       preview.textContent = textBetween(start, end);
       say("", "");
+      panel.classList.remove("quote-done");
+      cancel.textContent = "Cancel";
       panel.hidden = false;
       labelSubmit();
     }
@@ -197,6 +200,9 @@
           });
           labelSubmit();
           say(saved.message, "quote-saved");
+          // Shrunk to the passage and the message, so that the new highlight is not hidden behind the panel.
+          panel.classList.add("quote-done");
+          cancel.textContent = "Close";
         })
         .catch(function () {
           submit.disabled = false;
@@ -237,7 +243,7 @@
         window.django.jQuery(select).on("change.select2 select2:select select2:clear", labelSubmit);
       }
     });
-    panel.querySelector(".quote-cancel").addEventListener("click", function () {
+    cancel.addEventListener("click", function () {
       panel.hidden = true;
     });
     kindChanged();
