@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
@@ -135,19 +135,29 @@ class SourceQuotingAdminMixin:
         )
 
     def quote_view(self, request, object_id):
-        """Thin: check rights, hand the selection to the service, say what happened, go back to the source."""
+        """Thin: check rights, hand the selection to the service, say what happened.
+
+        A plain form POST (no JavaScript) is answered with a message and a redirect: back to the source, or to
+        the add page of a new record. The panel's script asks for JSON (``Accept: application/json``) and gets
+        201 with the created evidence, 200 with the add page's address for a new record, or 400/403/404 with
+        the same message, so quoting for an existing record needs no page load.
+        """
+        wants_json = _wants_json(request)
         source = self.get_object(request, unquote(object_id))
         if source is None:
-            messages.error(request, f"No source with id “{object_id[:20]}”: it may have been deleted.")
+            message = f"No source with id “{object_id[:20]}”: it may have been deleted."
+            if wants_json:
+                return JsonResponse({"error": message}, status=404)
+            messages.error(request, message)
             return HttpResponseRedirect(reverse("admin:deals_source_changelist"))
-        if not self.has_view_permission(request, source):
-            raise PermissionDenied
         back = reverse("admin:deals_source_change", args=[source.pk])
         post = request.POST
         target = post.get("quote-target", "")
         fields = post.getlist(f"quote-fields_{target}")
         record_id = post.get(f"quote-{target}", "").strip()
         try:
+            if not self.has_view_permission(request, source):
+                raise PermissionDenied
             names = quote_fields_check(target=target, fields=fields)
             model = QUOTE_TARGETS[target]
             action = "change" if record_id else "add"
@@ -158,7 +168,10 @@ class SourceQuotingAdminMixin:
                 raise PermissionDenied
             if not record_id:
                 selection = selection_check(source=source, start=post.get("quote-start"), end=post.get("quote-end"))
-                return HttpResponseRedirect(_add_url(target=target, source=source, selection=selection, fields=names))
+                add_url = _add_url(target=target, source=source, selection=selection, fields=names)
+                if wants_json:
+                    return JsonResponse({"add_url": add_url})
+                return HttpResponseRedirect(add_url)
             evidence = evidence_create_from_selection(
                 source=source,
                 start=post.get("quote-start"),
@@ -168,21 +181,57 @@ class SourceQuotingAdminMixin:
                 fields=names,
                 note=post.get("quote-note", ""),
             )
+        except PermissionDenied:
+            if wants_json:
+                return JsonResponse(
+                    {"error": "You may not add this quote: ask an administrator for the right."}, status=403
+                )
+            raise
         except ValidationError as exc:
-            messages.error(request, "Nothing was quoted: " + " ".join(exc.messages))
+            message = "Nothing was quoted: " + " ".join(exc.messages)
+            if wants_json:
+                return JsonResponse({"error": message}, status=400)
+            messages.error(request, message)
             return HttpResponseRedirect(back)
+        record_url = reverse(f"admin:deals_{target}_change", args=[evidence.target.pk])
+        labels = quote_fields_labels(target=target, fields=evidence.fields)
+        short = evidence.quote if len(evidence.quote) <= 80 else evidence.quote[:79] + "…"
+        kind = model._meta.verbose_name
+        if wants_json:
+            return JsonResponse(
+                {
+                    "id": evidence.pk,
+                    "record": {
+                        "type": target,
+                        "id": evidence.target.pk,
+                        "label": str(evidence.target),
+                        "url": record_url,
+                    },
+                    "fields": evidence.fields,
+                    "start": evidence.start,
+                    "end": evidence.end,
+                    "quote": evidence.quote,
+                    "message": f"Quoted “{short}” for the {kind} {evidence.target} (fields: {labels}).",
+                },
+                status=201,
+            )
         messages.success(
             request,
             format_html(
                 'Quoted “{}” for the {} <a href="{}">{}</a> (fields: {}).',
-                evidence.quote if len(evidence.quote) <= 80 else evidence.quote[:79] + "…",
-                model._meta.verbose_name,
-                reverse(f"admin:deals_{target}_change", args=[evidence.target.pk]),
+                short,
+                kind,
+                record_url,
                 evidence.target,
-                quote_fields_labels(target=target, fields=evidence.fields),
+                labels,
             ),
         )
         return HttpResponseRedirect(back)
+
+
+def _wants_json(request) -> bool:
+    """The panel's script asks for JSON; a browser's plain form POST accepts HTML first."""
+    return request.accepts("application/json") and not request.accepts("text/html")
 
 
 def _started_from(request) -> models.Source | None:

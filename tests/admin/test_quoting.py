@@ -182,3 +182,91 @@ def test_a_record_started_from_a_source_defaults_every_evidence_row_to_it(editor
     assert "The selected passage was not prefilled: " in _messages(page)
     page = editor_client.get(add_url + "&_quote_start=0&_quote_end=5&_quote_fields=amount,bogus")
     assert "Not fields of deal: bogus" in _messages(page)
+
+
+# The panel's script posts the same form asking for JSON, and stays on the page.
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.mark.django_db
+def test_a_json_quote_for_an_existing_deal_answers_201_with_the_evidence_and_no_message(editor_client, source):
+    deal = DealFactory(amount=400_000_000, currency="USD", title="Orion equity stake")
+    response = editor_client.post(
+        _quote_url(source), _post(source, record=deal.pk, fields=["amount", "currency"]), **JSON
+    )
+    assert response.status_code == 201 and response["Content-Type"] == "application/json"
+    evidence = models.Evidence.objects.get()
+    start = TEXT.index(PASSAGE)
+    assert response.json() == {
+        "id": evidence.pk,
+        "record": {
+            "type": "deal",
+            "id": deal.pk,
+            "label": "Orion equity stake",
+            "url": reverse("admin:deals_deal_change", args=[deal.pk]),
+        },
+        "fields": ["amount", "currency"],
+        "start": start,
+        "end": start + len(PASSAGE),
+        "quote": PASSAGE,
+        "message": f"Quoted “{PASSAGE}” for the deal Orion equity stake (fields: Amount, Currency).",
+    }
+    assert (evidence.deal, evidence.start, evidence.end) == (deal, start, start + len(PASSAGE))
+    # Nothing is queued for the next page: the script showed the message itself.
+    assert _messages(editor_client.get(reverse("admin:deals_source_change", args=[source.pk]))) == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start": 3, "end": len(TEXT) + 10}, "past the end of the source text"),
+        ({"fields": ["amount", "bogus"]}, "Not fields of deal: bogus"),
+        ({"record": 999_999}, "The deal with id 999999 no longer exists"),
+        ({"target": "source"}, "is not something a quote can support"),
+        ({"start": "x"}, "is not a number"),
+    ],
+)
+def test_a_bad_json_quote_answers_400_with_the_same_message_and_writes_nothing(
+    editor_client, source, overrides, message
+):
+    deal = DealFactory()
+    data = _post(source, **{"record": deal.pk, "fields": ["amount"], **overrides})
+    response = editor_client.post(_quote_url(source), data, **JSON)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith("Nothing was quoted: ") and message in error
+    assert not models.Evidence.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_json_quote_for_a_new_record_answers_the_add_page_to_open(editor_client, source):
+    response = editor_client.post(
+        _quote_url(source), _post(source, target="company", fields=["name"], start=0, end=17), **JSON
+    )
+    assert response.status_code == 200
+    add_url = response.json()["add_url"]
+    assert urlsplit(add_url).path == reverse("admin:deals_company_add")
+    assert parse_qs(urlsplit(add_url).query)["name"] == ["Orion Rare Earths"]
+    assert not models.Evidence.objects.exists()
+
+
+@pytest.mark.django_db
+def test_json_quotes_without_the_rights_or_the_source_answer_403_and_404(editor, source):
+    deal = DealFactory()
+    reader = get_user_model().objects.create_user("reader", password="a-long-reader-pass-42", is_staff=True)
+    reader_client = Client()
+    reader_client.force_login(reader)
+    response = reader_client.post(_quote_url(source), _post(source, record=deal.pk), **JSON)
+    assert response.status_code == 403 and "You may not add this quote" in response.json()["error"]
+    client = Client()
+    client.force_login(editor)
+    missing = reverse("admin:deals_source_quote", args=[source.pk + 100])
+    response = client.post(missing, _post(source, record=deal.pk), **JSON)
+    assert response.status_code == 404 and "No source with id" in response.json()["error"]
+    # A browser's form POST (HTML first) still gets the redirect.
+    response = client.post(
+        _quote_url(source), _post(source, record=deal.pk, fields=["amount"]), HTTP_ACCEPT="text/html,*/*"
+    )
+    assert response.status_code == 302
+    assert not models.Evidence.objects.exclude(deal=deal).exists()

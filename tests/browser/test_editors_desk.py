@@ -100,9 +100,13 @@ _SELECT_JS = """([passage, occurrence]) => {
 
 @dataclass
 class Counts:
-    """What the editor needed: page loads (every document the browser loaded) and form fields used."""
+    """What the editor needed: page loads (every document the browser loaded) and form fields used.
+
+    ``saved_in_page`` counts the quotes the panel's script saved with fetch(), which load no page.
+    """
 
     loads: int = 0
+    saved_in_page: int = 0
     fields: int = 0
     quotes: int = 0
     log: list[str] = field(default_factory=list)
@@ -116,6 +120,12 @@ class Counts:
 def desk(browser_page, live_server):  # noqa: F811  (the fixture imported above)
     counts = Counts()
     browser_page.on("load", lambda _: setattr(counts, "loads", counts.loads + 1))
+
+    def saved(response):
+        if response.request.resource_type == "fetch" and response.url.endswith("/quote/") and response.status == 201:
+            counts.saved_in_page += 1
+
+    browser_page.on("response", saved)
     return browser_page, live_server.url, counts
 
 
@@ -130,7 +140,10 @@ def _choose(page, counts, selector, value):
 
 
 def _autocomplete(page, counts, select_id, search, choice):
-    """Choose a record in an admin autocomplete (select2) widget, as a person would: one field."""
+    """Choose a record or a country in a select2 autocomplete, as a person would: one field.
+
+    The country selects are select2 pickers too (deals/admin/countries.py), and this is how they are used.
+    """
     page.locator(f"#{select_id} + .select2 .select2-selection").click()
     page.locator(".select2-container--open .select2-search__field").fill(search)
     page.locator(".select2-container--open .select2-results__option", has_text=choice).first.click()
@@ -138,7 +151,7 @@ def _autocomplete(page, counts, select_id, search, choice):
     counts.used(select_id)
 
 
-def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, shot=None):
+def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, shot=None, shot_saved=None):
     """Select ``passage`` on the source page and quote it for a new record of ``kind`` or for ``record``."""
     x, y = page.evaluate(_SELECT_JS, [passage, occurrence])
     page.mouse.move(x - 1, y - 2)
@@ -159,7 +172,11 @@ def _quote(page, counts, passage, *, kind, fields, record=None, occurrence=1, sh
         _shot(page, shot)
     panel.locator(".quote-submit").click()
     if record is not None:
-        page.locator(".messagelist .success", has_text="Quoted").last.wait_for()
+        # Saved in the page (no load): the panel says so and the passage is highlighted.
+        panel.locator(".quote-status.quote-saved", has_text="Quoted").wait_for()
+        page.locator(".source-text mark.quote-just-saved").first.wait_for()
+        if shot_saved:
+            _shot(page, shot_saved)
 
 
 def _save_new(page):
@@ -178,7 +195,7 @@ def _new_company(page, counts, *, name, slug, kind, detail, shot=None):
     assert page.input_value("#id_evidence-0-quote") == name
     _fill(page, counts, "#id_slug", slug)
     _choose(page, counts, "#id_kind", kind)
-    _choose(page, counts, "#id_country", "US")
+    _autocomplete(page, counts, "id_country", "United", "United States of America")
     if shot:
         page.locator("#evidence-group").scroll_into_view_if_needed()
         _shot(page, shot)
@@ -203,8 +220,8 @@ def _new_deal(page, counts, passage, *, ticks, slug, title, values, parties, com
         _choose(page, counts, f"#id_party_links-{row}-role", role)
     for name in commodities:
         _autocomplete(page, counts, "id_commodities", name[:4], name)
-    if countries:
-        _choose(page, counts, "#id_countries", list(countries))
+    for name in countries:
+        _autocomplete(page, counts, "id_countries", name[:6], name)
     if shot:
         page.locator("#evidence-0").scroll_into_view_if_needed()
         _shot(page, shot)
@@ -233,14 +250,15 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     _fill(page, counts, "#id_published_date", "2026-03-03")
     _choose(page, counts, "#id_published_date_precision", "day")
     _fill(page, counts, "#id_pasted_text", ARTICLE)
-    page.click("input[name=_save]")
+    # "Save and continue editing" lands on the source's page, where the quoting starts: one load, not two.
+    page.click("input[name=_continue]")
     page.locator(".messagelist .success").wait_for()
     # The test's own queries wait until the page has finished loading: SQLite's shared in-memory database refuses a
     # read while the live server writes (a session, a request log), and that trips the API's database breaker.
     page.wait_for_load_state("networkidle")
     source = models.Source.objects.get(slug="orion-rare-earths-package")
     suggested = [s.text for s in source_fact_suggestions(source=source)]
-    page.goto(f"{base}/admin/deals/source/{source.pk}/change/")
+    assert page.url.endswith(f"/admin/deals/source/{source.pk}/change/")
     page.locator(".quote-suggestions").wait_for()
     shown = page.locator(".quote-suggestion-text").all_text_contents()
     assert shown == suggested
@@ -252,11 +270,11 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     _shot(page, "31-desk-new-company")
     _fill(page, counts, "#id_slug", "strategic-minerals-office")
     _choose(page, counts, "#id_kind", "agency")
-    _choose(page, counts, "#id_country", "US")
+    _autocomplete(page, counts, "id_country", "United", "United States of America")
     _save_new(page)
     _quote(
         page, counts, "a U.S. government agency", kind="company", fields=["Kind", "Country"], record="Strategic",
-        shot="32-desk-quote-panel",
+        shot="32-desk-quote-panel", shot_saved="32b-desk-quoted-in-page",
     )  # fmt: skip
     _new_company(
         page, counts, name="Orion Rare Earths", slug="orion-rare-earths", kind="company",
@@ -276,7 +294,8 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
         slug="smo-orion-equity", title="Strategic Minerals Office equity stake in Orion Rare Earths",
         values={"#id_deal_type": "equity_funding", "#id_status": "announced", "#id_amount": "400000000",
                 "#id_amount_usd": "400000000", **money, "#id_instrument": "convertible_preferred"},
-        parties=[("Strategic Minerals Office", "investor"), ("Orion Rare Earths", "recipient")], countries=["US"],
+        parties=[("Strategic Minerals Office", "investor"), ("Orion Rare Earths", "recipient")],
+        countries=["United States of America"],
         shot="33-desk-new-deal",
     )  # fmt: skip
     _new_deal(
@@ -373,6 +392,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     # login (2), the source (2), two per record, and the two publish actions (4).
     evidence = list(models.Evidence.objects.all())
     assert len(evidence) == counts.quotes  # one row per selection, and no other
+    assert counts.saved_in_page == 3  # each company's kind and country, quoted for the saved company
     ticks = sum(len(e.fields) for e in evidence)
     records = models.Company.objects.count() + models.Deal.objects.count()
     panel_choices = sum(1 for line in counts.log if line.startswith(("quote for a", "id_quote-")))
@@ -381,6 +401,7 @@ def test_an_article_is_entered_from_its_text_by_selection_and_published(desk):
     real = [s for s in suggested if s in FACT_SENTENCES]
     print(f"\nEDITORS' DESK: {len(evidence)} quotes, {ticks} ticked fields, {records} records")
     print(f"EDITORS' DESK: after  = {counts.loads} page loads, {counts.fields} form fields (no quote typed or pasted)")
+    print(f"EDITORS' DESK: {counts.saved_in_page} quotes for existing records saved in the page (no load)")
     print(f"EDITORS' DESK: before = {before_loads} page loads, {before_fields} form fields ({len(evidence)} pasted)")
     print(f"EDITORS' DESK: suggestions = {len(suggested)}, real facts = {len(real)}")
     for sentence in suggested:
@@ -411,3 +432,22 @@ def test_a_selection_maps_to_exact_offsets_across_highlights_line_breaks_and_ast
     evidence = models.Evidence.objects.get(deal=deal)
     assert (evidence.start, evidence.end) == (text.index(passage), text.index(passage) + len(passage))
     assert evidence.quote == passage
+    # Saved in the page: the pieces were split where the quote starts and ends, each still names its own offset
+    # (so the next selection maps exactly), and the highlighted text is the old quote plus the new one.
+    pieces = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.source-text [data-offset]'))
+             .map(p => [Number(p.dataset.offset), p.textContent, p.closest('mark') !== null])"""
+    )
+    at = 0
+    for offset, piece, _ in pieces:
+        assert offset == at, (offset, at, piece)
+        at += len(piece)  # Python counts code points, as the offsets do
+    assert "".join(piece for _, piece, _ in pieces) == text
+    assert "".join(piece for _, piece, marked in pieces if marked) == "Orion Rare Earths ships.\nHalcyon Magnetics"
+    x, y = page.evaluate(_SELECT_JS, ["ships.\nHalcyon", 1])
+    page.mouse.move(x - 1, y - 2)
+    page.mouse.up()
+    page.locator("#quote-form .quote-preview", has_text="Halcyon").wait_for()
+    start = text.index("ships.")
+    assert page.evaluate("() => document.querySelector(\"input[name='quote-start']\").value") == str(start)
+    assert page.evaluate("() => document.querySelector(\"input[name='quote-end']\").value") == str(start + 14)
