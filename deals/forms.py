@@ -25,6 +25,7 @@ from deals.coverage import (
     value_canonical,
 )
 from deals.editing import evidence_occurrence, evidence_quote_resolve, source_upload_prepare
+from deals.models.deal_terms import DEAL_TERM_FIELDS
 from deals.services.duplicates import deal_duplicates_find, record_admin_link
 from deals.text import QuoteContext, quote_context
 
@@ -544,14 +545,7 @@ class DealAdminForm(forms.ModelForm):
             "currency",
             "value_qualifier",
             "amount_usd",
-            "instrument",
-            "unit_price",
-            "unit_price_currency",
-            "unit_price_unit",
-            "term_length",
-            "term_unit",
-            "output_share_percent",
-            "output_share_of",
+            *DEAL_TERM_FIELDS,
             "stages",
             "commodities",
             "facilities",

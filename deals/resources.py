@@ -30,6 +30,7 @@ from deals.coverage import (
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 from deals.history import history_deferred
+from deals.models.deal_terms import DEAL_TERM_FIELDS
 
 IMPORT_CHANGE_REASON = "admin import"
 
@@ -308,14 +309,7 @@ class DealResource(EvidencedRecordResource):
             "currency",
             "amount_usd",
             "value_qualifier",
-            "unit_price",
-            "unit_price_currency",
-            "unit_price_unit",
-            "term_length",
-            "term_unit",
-            "output_share_percent",
-            "output_share_of",
-            "instrument",
+            *DEAL_TERM_FIELDS,
             "summary",
             "countries",
             "stages",

@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from deals.api.serializers import _count, _detail_url
 from deals.models import Commodity, Company, Deal, Facility, Source
+from deals.models.deal_terms import DEAL_TERM_FIELDS
 
 LIST_SEPARATOR = ";"
 # Quotes come from normalised texts (deals.text), which keep line breaks between paragraphs: one quote per line
@@ -99,14 +100,7 @@ class DealCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
             "currency",
             "amount_usd",
             "value_qualifier",
-            "unit_price",
-            "unit_price_currency",
-            "unit_price_unit",
-            "term_length",
-            "term_unit",
-            "output_share_percent",
-            "output_share_of",
-            "instrument",
+            *DEAL_TERM_FIELDS,
             "summary",
             "countries",
             "commodities",

@@ -28,6 +28,7 @@ from deals.models import (
     Source,
     SupplyChainStage,
 )
+from deals.models.deal_terms import DEAL_TERM_FIELDS
 from deals.selectors import source_records
 from deals.selectors.rights import source_text_public
 
@@ -406,14 +407,7 @@ class DealSerializer(PublicModelSerializer):
             "currency",
             "amount_usd",
             "value_qualifier",
-            "unit_price",
-            "unit_price_currency",
-            "unit_price_unit",
-            "term_length",
-            "term_unit",
-            "output_share_percent",
-            "output_share_of",
-            "instrument",
+            *DEAL_TERM_FIELDS,
             "summary",
             "countries",
             "commodities",

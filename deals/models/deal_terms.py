@@ -48,6 +48,8 @@ class TermUnit(models.TextChoices):
 UNIT_PRICE_FIELDS = ("unit_price", "unit_price_currency", "unit_price_unit")
 TERM_FIELDS = ("term_length", "term_unit")
 OUTPUT_SHARE_FIELDS = ("output_share_percent", "output_share_of")
+# Every deal-term field, in the order the API, the CSV and the import/export show them.
+DEAL_TERM_FIELDS = (*UNIT_PRICE_FIELDS, *TERM_FIELDS, *OUTPUT_SHARE_FIELDS, "instrument")
 
 
 def deal_terms_constraints() -> list[models.CheckConstraint]:
