@@ -47,6 +47,13 @@ class StrictPageNumberPagination(PageNumberPagination):
         return _positive_int(name=self.page_size_query_param, raw=raw, maximum=self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
+        return list(self.page_queryset(queryset, request, view))
+
+    def page_queryset(self, queryset, request, view=None):
+        """The page's rows as an unevaluated, sliced queryset (what :meth:`paginate_queryset` lists).
+
+        The fast read path builds its records from it with ``values()`` instead of model instances.
+        """
         page_size = self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param)
         number = 1 if raw is None else _positive_int(name=self.page_query_param, raw=raw)
@@ -58,7 +65,7 @@ class StrictPageNumberPagination(PageNumberPagination):
                 f"Page {number} does not exist: there are {paginator.num_pages} page(s) of {page_size}."
             ) from None
         self.request = request
-        return list(self.page)
+        return self.page.object_list
 
     def get_paginated_response(self, data):
         response = Response(
