@@ -182,7 +182,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Configurable so that two checkouts' test runs (CI runs SQLite and PostgreSQL at once) never collect into one folder.
+STATIC_ROOT = Path(env.str("REEXAPI_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # WhiteNoise serves STATIC_ROOT (filled by `manage.py collectstatic`, which the setup scripts run) with DEBUG off,
 # under hashed names cached for a year. Tests use plain storage, so that they need no collectstatic first.
 STORAGES = {

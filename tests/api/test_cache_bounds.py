@@ -10,10 +10,11 @@ from django.test import override_settings
 
 from deals import caching
 from tests.factories import DealFactory
+from tests.redis_dbs import redis_url
 
 REDIS = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
-    "LOCATION": "redis://127.0.0.1:6379/13",  # this helper's own Redis database
+    "LOCATION": redis_url(13),  # this module's own Redis database
     "KEY_PREFIX": "reexapi-test-bounds",
 }
 

@@ -28,6 +28,7 @@ from deals.caching import (
     response_cache_key_get,
 )
 from tests.factories import CommodityFactory, CompanyFactory, DealFactory, DealPartyFactory, EvidenceFactory
+from tests.redis_dbs import redis_url
 
 VIEW_CALLS = []
 
@@ -420,7 +421,7 @@ def redis_cache(request):
     prefix = f"reexapi-test-{request.node.name}-{id(request)}"
     redis = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/13",
+        "LOCATION": redis_url(13),
         "KEY_PREFIX": prefix,
     }
     with override_settings(CACHES={"default": redis, "responses": redis}):

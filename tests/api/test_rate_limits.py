@@ -23,9 +23,10 @@ from django.test import override_settings
 
 from deals.api.throttling import rate_parse
 from tests.factories import DealFactory
+from tests.redis_dbs import redis_db
 
 DEALS = "/api/v1/deals/"
-REDIS_DB = 12  # this test module's own Redis database (others use 15)
+REDIS_DB = redis_db(12)  # this test module's own Redis database
 
 
 def _limit_headers(response) -> tuple[int, int, int]:

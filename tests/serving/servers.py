@@ -36,6 +36,9 @@ def server_env(**overrides: str) -> dict[str, str]:
     """The environment of a production-like process: DEBUG off, plain HTTP cookies, this machine's host."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REEXAPI_", "GUNICORN_"))}
     env.pop("REDIS_URL", None)
+    # The one setting kept: the run's own static folder (CI runs two suites at once, each collecting its own).
+    if "REEXAPI_STATIC_ROOT" in os.environ:
+        env["REEXAPI_STATIC_ROOT"] = os.environ["REEXAPI_STATIC_ROOT"]
     env.update(
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=SECRET_KEY,

@@ -15,9 +15,10 @@ import pytest
 import redis
 import requests
 
+from tests.redis_dbs import redis_url
 from tests.serving.servers import server_env, shell, start_gunicorn
 
-REDIS_URL = "redis://127.0.0.1:6379/14"  # this helper's own Redis database
+REDIS_URL = redis_url(14)  # this module's own Redis database
 # Behind one proxy every server sees the same public host; links in bodies (and so ETags) are built from it.
 HOST = {"Host": "localhost"}
 
