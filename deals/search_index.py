@@ -49,8 +49,23 @@ def _agg(vendor: str, expression: str, order: str = "") -> str:
     return f"group_concat({expression}, ' ')"
 
 
+def _distinct_quotes(vendor: str, where: str) -> str:
+    """The distinct quotes of the evidence rows ``where`` selects, joined by spaces ("" when none).
+
+    Distinct, because one source often backs many records with the same passage: its document keeps the words
+    once (and stays far below PostgreSQL's 1 MB ``tsvector`` limit).
+    """
+    if vendor == "postgresql":
+        aggregate = "string_agg(DISTINCT e.quote, ' ' ORDER BY e.quote)"
+        return f"COALESCE((SELECT {aggregate} FROM deals_evidence e WHERE {where}), '')"
+    return (
+        "COALESCE((SELECT group_concat(quote, ' ') FROM "
+        f"(SELECT DISTINCT e.quote AS quote FROM deals_evidence e WHERE {where} ORDER BY e.quote)), '')"
+    )
+
+
 def _quotes(vendor: str, column: str) -> str:
-    return f"COALESCE((SELECT {_agg(vendor, 'e.quote', 'e.id')} FROM deals_evidence e WHERE e.{column} = r.id), '')"
+    return _distinct_quotes(vendor, f"e.{column} = r.id")
 
 
 def _commodity_names(vendor: str, link_table: str, column: str) -> str:
@@ -79,10 +94,7 @@ def _published_quotes(vendor: str) -> str:
         f"EXISTS (SELECT 1 FROM deals_{target} t WHERE t.id = e.{target}_id AND t.publication_status = {_PUBLISHED})"
         for target in ("deal", "company", "facility")
     )
-    return (
-        f"COALESCE((SELECT {_agg(vendor, 'e.quote', 'e.id')} FROM deals_evidence e "
-        f"WHERE e.source_id = r.id AND ({published})), '')"
-    )
+    return _distinct_quotes(vendor, f"e.source_id = r.id AND ({published})")
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,8 @@ def _refresh_sql(vendor: str, kind: str, ids: str) -> list[str]:
         )
         insert = (
             f"INSERT INTO {table} (record_id, a, b, c, document) "
-            f"SELECT id, a, b, c, {document} FROM ({parts} WHERE {where}) s"
+            # OFFSET 0 keeps the planner from inlining the parts, which would compute each subquery twice.
+            f"SELECT id, a, b, c, {document} FROM ({parts} WHERE {where} OFFSET 0) s"
         )
     else:
         insert = f"INSERT INTO {table} (rowid, a, b, c) {parts} WHERE {where}"
@@ -330,6 +343,7 @@ def _rebuild(cursor, vendor: str) -> None:
         # Every record at once: longer than the requests' statement timeout on a large dataset. The GIN index is
         # built after the rows, which is several times faster than growing it row by row.
         cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("SET LOCAL jit = off")  # compiling the big INSERT costs more than it saves
     for kind in KINDS:
         table = table_name(kind)
         if vendor == "postgresql":

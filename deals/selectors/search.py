@@ -70,6 +70,14 @@ def _match_sql(table: str) -> str:
     return f"{table} MATCH %s"
 
 
+def _key_sql(table: str) -> str:
+    """The document's key in a join condition. On SQLite a unary ``+``: without it the planner may scan the
+    records and run the full-text query once per record (seen on counts: 40 times slower at 5,000 deals)."""
+    if _is_postgresql():
+        return f"{table}.record_id"
+    return f"+{table}.rowid"
+
+
 def _rank_sql(table: str) -> str:
     if _is_postgresql():
         return f"ts_rank({table}.document, plainto_tsquery('{PG_CONFIG}', %s))"
@@ -86,7 +94,7 @@ def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
     return (
         queryset.extra(tables=[table])
         # The join: the record's id (a real column reference, relabelled with the query) equals the document's key.
-        .filter(pk=RawSQL(f"{table}.{key_column(connection.vendor)}", []))
+        .filter(pk=RawSQL(_key_sql(table), []))
         .filter(RawSQL(_match_sql(table), [param], output_field=BooleanField()))
         .annotate(search_rank=RawSQL(_rank_sql(table), rank_params, output_field=FloatField()))
         .order_by("-search_rank", "slug")
@@ -115,7 +123,6 @@ SEARCH_TYPES: dict[str, tuple[str, str, bool]] = {
 
 def _hits_union(*, types: list[str], param: str) -> tuple[str, list]:
     """SQL of every published match of ``types``: (type, id, slug, name, rank), and its parameters."""
-    key = key_column(connection.vendor)
     branches, params = [], []
     for kind in types:
         record_table, name_column, publishable = SEARCH_TYPES[kind]
@@ -123,7 +130,7 @@ def _hits_union(*, types: list[str], param: str) -> tuple[str, list]:
         published = " AND r.publication_status = 'published'" if publishable else ""
         branches.append(
             f"SELECT '{kind}' AS type, r.id AS id, r.slug AS slug, r.{name_column} AS name, "
-            f"{_rank_sql(table)} AS rank FROM {table} JOIN {record_table} r ON r.id = {table}.{key} "
+            f"{_rank_sql(table)} AS rank FROM {table} JOIN {record_table} r ON r.id = {_key_sql(table)} "
             f"WHERE {_match_sql(table)}{published}"
         )
         params += [param, param] if _is_postgresql() else [param]
