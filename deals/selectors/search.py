@@ -41,6 +41,7 @@ _BM25 = "10.0, 4.0, 1.0"
 # Markers around matched words in fragments: private-use characters no text of the dataset contains, so that the
 # fragment can be HTML-escaped first and the markers turned into <mark> tags after.
 _START, _STOP = "\ue000", "\ue001"
+_LT, _GT = "\ue002", "\ue003"
 
 
 def search_terms(*, q: str) -> list[str]:
@@ -182,7 +183,10 @@ def _fragments(cursor, *, rows, param: str) -> dict[tuple[str, int], str]:
         if _is_postgresql():
             options = f"StartSel={_START}, StopSel={_STOP}, MaxFragments=1, MaxWords=20, MinWords=8"
             branches.append(
-                f"SELECT '{kind}', record_id, ts_headline('{PG_CONFIG}', a || ' ' || b || ' ' || c, "
+                # ts_headline drops what its parser takes for HTML tags ("<b>" in a title): angle brackets are
+                # swapped for private-use characters first, and turned back (escaped) by _marked().
+                f"SELECT '{kind}', record_id, ts_headline('{PG_CONFIG}', "
+                f"translate(a || ' ' || b || ' ' || c, '<>', '{_LT}{_GT}'), "
                 f"plainto_tsquery('{PG_CONFIG}', %s), %s) FROM {table} WHERE record_id IN ({listed})"
             )
             params += [param, options]
@@ -199,4 +203,5 @@ def _fragments(cursor, *, rows, param: str) -> dict[tuple[str, int], str]:
 
 def _marked(fragment: str) -> str:
     escaped = html.escape(" ".join(fragment.split()), quote=False)
+    escaped = escaped.replace(_LT, "&lt;").replace(_GT, "&gt;")
     return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
