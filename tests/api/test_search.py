@@ -245,3 +245,46 @@ def test_punctuated_alias_and_quote_split_the_same_way(client):
     assert found(client, "companies", "U.S.") == [company.slug]
     assert found(client, "companies", "dod") == [company.slug]
     assert found(client, "companies", "3.5") == [other.slug]
+
+
+# A small corpus and what each query finds in it: the same on both databases (each test run checks its own).
+CORPUS = {
+    "magnet-plant": ("NdFeB magnet plant in Columbus", "The plant will make sintered magnets."),
+    "magnets-offtake": ("Magnets offtake signed", "GM agreed to buy magnets for ten years."),
+    "rare-earth-hub": ("U.S. rare earth separation hub", "Separating rare-earth oxides, 3.5 kt a year."),
+    "rarely": ("Rarely seen earthworks", "Mining equipment supply."),
+    "lithium-loan": ("Lithium loan", "A loan for the lithium refinery; the lenders signed."),
+    "graphite": ("Graphite anode supply", "Anodes from natural graphite for us."),
+    "recycling": ("Magnet recycling partnership", "Recycled swarf becomes new magnets."),
+    "generic": ("The agreements", "General terms were agreed."),
+}
+CORPUS_QUERIES = [
+    ("magnet", ["magnet-plant", "magnets-offtake", "recycling"]),
+    ("magnets", ["magnet-plant", "magnets-offtake", "recycling"]),
+    ("MAGNETIC", ["magnet-plant", "magnets-offtake", "recycling"]),  # Porter: magnetic -> magnet
+    ("rare earth", ["rare-earth-hub"]),
+    ("rare-earth oxide", ["rare-earth-hub"]),
+    ("earth", ["rare-earth-hub"]),
+    ("separate", ["rare-earth-hub"]),
+    ("3.5", ["rare-earth-hub"]),
+    ("sign", ["lithium-loan", "magnets-offtake"]),
+    ("lender", ["lithium-loan"]),
+    ("loans lithium", ["lithium-loan"]),
+    ("anode", ["graphite"]),
+    ("us", ["graphite"]),
+    ("u s", ["rare-earth-hub"]),
+    ("recycle", ["recycling"]),
+    ("agreement", ["generic"]),
+    ("agreed", ["generic", "magnets-offtake"]),
+    ("the", ["generic", "lithium-loan", "magnet-plant"]),
+    ("mine", ["rarely"]),
+    ("lith", []),
+]
+
+
+@pytest.mark.django_db
+def test_the_corpus_gives_the_same_results_on_both_databases(client):
+    for slug, (title, summary) in CORPUS.items():
+        DealFactory(slug=slug, title=title, summary=summary)
+    results = {q: sorted(found(client, "deals", q)) for q, _ in CORPUS_QUERIES}
+    assert results == {q: sorted(expected) for q, expected in CORPUS_QUERIES}
