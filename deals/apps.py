@@ -13,6 +13,7 @@ class DealsConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from deals.history import history_signals_connect
+        from deals.search_index import search_index_post_migrate, search_index_pre_migrate
         from deals.signals import dataset_signals_connect
         from deals.stats_keys import stats_keys_post_migrate, stats_keys_pre_migrate
 
@@ -22,3 +23,6 @@ class DealsConfig(AppConfig):
         # Schema upkeep of the statistics' derived columns and triggers (see deals/stats_keys.py), once per migrate.
         pre_migrate.connect(stats_keys_pre_migrate, sender=self, dispatch_uid="deals_stats_keys_pre_migrate")
         post_migrate.connect(stats_keys_post_migrate, sender=self, dispatch_uid="deals_stats_keys_post_migrate")
+        # The same for the stored search documents and their triggers (see deals/search_index.py).
+        pre_migrate.connect(search_index_pre_migrate, sender=self, dispatch_uid="deals_search_index_pre_migrate")
+        post_migrate.connect(search_index_post_migrate, sender=self, dispatch_uid="deals_search_index_post_migrate")

@@ -287,11 +287,12 @@ class SearchFilter(filters.CharFilter):
             field_name="q",
             lookup_expr="search",
             help_text=(
-                f"Full-text search over {searched}. Every term (a run of letters and digits) must equal, "
-                "case-insensitively, a whole word of one of those fields; no stemming, no prefixes. "
-                "On PostgreSQL the results are ordered by relevance unless `ordering` is given; on SQLite "
-                "they keep the default order. A value without any letter or digit (e.g. `!`) has no terms and is "
-                "no filter, like an empty one."
+                f"Full-text search over {searched}. Every term (a run of letters and digits) must match, "
+                "case-insensitively, a whole word of those texts after both are stemmed (Porter), so `magnets` "
+                "finds what `magnet` finds; no prefixes, no stop words. Results are ordered by relevance (names "
+                "and titles first, then summaries and descriptions, then quotes), ties by slug, unless `ordering` "
+                "is given. A value without any letter or digit (e.g. `!`) has no terms and is no filter, like an "
+                "empty one."
             ),
         )
 
@@ -506,7 +507,7 @@ class DealFilterSet(filters.FilterSet):
         where="listed at /api/v1/sources/",
         help_text="Deals supported by evidence from this source (slug).",
     )
-    q = SearchFilter(searched="deal titles and summaries and the quotes of their evidence")
+    q = SearchFilter(searched="deal titles and summaries, the quotes of their evidence and their commodities' names")
     updated_since = updated_since_filter()
 
     class Meta:
@@ -645,7 +646,9 @@ class FacilityFilterSet(filters.FilterSet):
     jobs_max = whole_filter(
         field_name="jobs", lookup_expr="lte", help_text="Facilities with at most this many jobs stated."
     )
-    q = SearchFilter(searched="facility names and descriptions and the quotes of their evidence")
+    q = SearchFilter(
+        searched="facility names and descriptions, the quotes of their evidence and their commodities' names"
+    )
     updated_since = updated_since_filter()
 
     class Meta:

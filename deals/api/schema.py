@@ -360,6 +360,7 @@ INDEX_EXAMPLE = {
     "changes": "http://127.0.0.1:8000/api/v1/changes/",
     "deal_stats": "http://127.0.0.1:8000/api/v1/stats/deals/",
     "facility_stats": "http://127.0.0.1:8000/api/v1/stats/facilities/",
+    "search": "http://127.0.0.1:8000/api/v1/search/",
     "schema": "http://127.0.0.1:8000/api/schema/",
     "docs": "http://127.0.0.1:8000/api/docs/",
     "redoc": "http://127.0.0.1:8000/api/redoc/",
@@ -463,7 +464,7 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
 
     name = parameter["name"]
     schema = parameter.setdefault("schema", {})
-    if name in NON_FILTER_PARAMETERS:
+    if name in NON_FILTER_PARAMETERS or parameter.get("required"):
         parameter["allowEmptyValue"] = False
     else:
         parameter["allowEmptyValue"] = True

@@ -689,6 +689,7 @@ class ApiIndexSerializer(serializers.Serializer):
     changes = serializers.URLField(help_text="The change feed: every change to a published record, in order.")
     deal_stats = serializers.URLField(help_text="Deal statistics: count and summed USD value per group.")
     facility_stats = serializers.URLField(help_text="Facility statistics: count and summed capacity per group.")
+    search = serializers.URLField(help_text="One search across deals, companies, facilities and commodities.")
     schema = serializers.URLField(help_text="OpenAPI 3 schema (YAML; add ?format=json for JSON).")
     docs = serializers.URLField(help_text="Swagger UI.")
     redoc = serializers.URLField(help_text="ReDoc.")

@@ -8,7 +8,7 @@ media type, so the JSON operations stay JSON for generated clients.
 from django.urls import path, re_path
 from rest_framework.routers import DynamicRoute, SimpleRouter
 
-from deals.api import releases, stats, views
+from deals.api import releases, search, stats, views
 from deals.api.changes import ChangeFeedView
 
 app_name = "api"
@@ -49,4 +49,5 @@ urlpatterns = [
     re_path(rf"^releases/{_VERSION}/{_NAME}$", releases.ReleaseFileView.as_view(), name="release-file"),
     path("stats/deals/", stats.DealStatsView.as_view(), name="stats-deals"),
     path("stats/facilities/", stats.FacilityStatsView.as_view(), name="stats-facilities"),
+    path("search/", search.SearchView.as_view(), name="search"),
 ]

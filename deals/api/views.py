@@ -467,6 +467,7 @@ class ApiIndexView(StrictQueryMixin, APIView):
             ("changes", "api:change-list"),
             ("deal_stats", "api:stats-deals"),
             ("facility_stats", "api:stats-facilities"),
+            ("search", "api:search"),
         ):
             links[name] = request.build_absolute_uri(reverse(view_name))
         for name, view_name in (("schema", "schema"), ("docs", "swagger-ui"), ("redoc", "redoc")):

@@ -661,6 +661,7 @@ def test_index_links_every_collection_and_the_docs(client, django_assert_num_que
     assert body["changes"] == "http://testserver/api/v1/changes/"
     assert body["deal_stats"] == "http://testserver/api/v1/stats/deals/"
     assert body["facility_stats"] == "http://testserver/api/v1/stats/facilities/"
+    assert body["search"] == "http://testserver/api/v1/search/"
     # Every value is a link, but the licence and the citation (tests/api/test_license.py).
     links = {key: value for key, value in body.items() if key not in ("license", "citation")}
     assert len(links) == len(body) - 2
@@ -668,6 +669,8 @@ def test_index_links_every_collection_and_the_docs(client, django_assert_num_que
         response = client.get(url)
         if name.endswith("_stats"):  # the statistics need a dimension: the 400 names the parameter
             assert response.status_code == 400 and "group_by" in response.json(), url
+        elif name == "search":  # the search needs its text: the 400 names the parameter
+            assert response.status_code == 400 and "q" in response.json(), url
         else:
             assert response.status_code == 200, url
 
