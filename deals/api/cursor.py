@@ -235,3 +235,8 @@ def cursor_decode(*, token: str, fingerprint: str, keys: int) -> Cursor:
         backwards=bool(document["b"]),
         inclusive=bool(document.get("i")),
     )
+
+
+def cursor_fingerprint(*, token: str) -> str:
+    """The list fingerprint inside a token this API made (for scripts/bench_pagination.py; not checked here)."""
+    return json.loads(_b64decode(token.partition(".")[0]).decode("utf-8"))["f"]
