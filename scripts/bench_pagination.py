@@ -240,6 +240,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--page-size", type=int, default=25)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--pg-database", default=PG_BENCH_DB, help="scratch PostgreSQL database (dropped, re-created)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -256,14 +257,14 @@ def main() -> None:
             import psycopg
 
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-                admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+                admin.execute(f"DROP DATABASE IF EXISTS {args.pg_database}")
+                admin.execute(f"CREATE DATABASE {args.pg_database}")
             try:
-                url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+                url = f"postgres://postgres@127.0.0.1:5432/{args.pg_database}"
                 subprocess.run([sys.executable, __file__, *common, "--child", f"PostgreSQL|{url}"], check=True)
             finally:
                 with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                    admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+                    admin.execute(f"DROP DATABASE IF EXISTS {args.pg_database}")
         else:
             raise SystemExit(f"Unknown database {database!r}: use sqlite and/or postgresql.")
 
