@@ -65,7 +65,8 @@ class OrderKey:
         return f"{'-' if self.descending else ''}{self.name}{'' if self.nulls_last else '~nf'}"
 
 
-def _key_from(item) -> OrderKey:
+def _key_from(item) -> OrderKey | None:
+    """The key of one ``order_by`` item, or None for an expression that is not a plain field or annotation."""
     if isinstance(item, str):
         # A plain name: its column is NOT NULL in every list's ordering (slug, name, search_rank), so NULL placement
         # is moot; say "last", as deals/api/query.py does for the nullable ones.
@@ -74,30 +75,42 @@ def _key_from(item) -> OrderKey:
     if isinstance(item, F):
         return OrderKey(name=item.name, descending=False, nulls_last=True)
     if isinstance(item, OrderBy) and isinstance(item.expression, F):
-        # Django leaves nulls_first/nulls_last unset for "the database's default": PostgreSQL puts NULLs last
-        # ascending and first descending; the lists always spell it out (deals/api/query.py).
-        nulls_last = bool(item.nulls_last) or (not item.nulls_first and not item.descending)
-        return OrderKey(name=item.expression.name, descending=item.descending, nulls_last=nulls_last)
-    raise ImproperlyConfigured(f"Cursor pagination cannot order by {item!r}: use field or annotation names.")
+        return OrderKey(name=item.expression.name, descending=item.descending, nulls_last=_nulls_last(item))
+    return None
 
 
-def ordering_keys(queryset: QuerySet) -> list[OrderKey]:
-    """The keys ``queryset`` is ordered by (its ``order_by``, else the model's default), ending with a unique key.
+def _nulls_last(item: OrderBy) -> bool:
+    # Django leaves nulls_first/nulls_last unset for "the database's default"; PostgreSQL's (NULLs last ascending,
+    # first descending) is taken. The lists always spell it out (deals/api/query.py).
+    return bool(item.nulls_last) or (not item.nulls_first and not item.descending)
+
+
+def ordering_keys(queryset: QuerySet) -> tuple[QuerySet, list[OrderKey]]:
+    """The keys ``queryset`` is ordered by (its ``order_by``, else the model's default), ending with a unique key,
+    and the queryset annotated with any key that is an expression rather than a name.
 
     ``pk`` is appended when no key is unique on its own (slug and pk are), so that the order is total: keyset
-    paging over ties would otherwise skip or repeat rows.
+    paging over ties would otherwise skip or repeat rows. An ordering expression (say, a rank function a search
+    orders by) becomes an annotation ``_cursor_key_<n>``, so that its value can be read and compared.
     """
     items = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     keys: list[OrderKey] = []
     seen: set[str] = set()
-    for item in items:
+    for number, item in enumerate(items):
         key = _key_from(item)
+        if key is None:
+            if isinstance(item, str) or not hasattr(item, "resolve_expression"):
+                raise ImproperlyConfigured(f"Cursor pagination cannot order by {item!r}.")
+            order = item if isinstance(item, OrderBy) else OrderBy(item)
+            name = f"_cursor_key_{number}"
+            queryset = queryset.annotate(**{name: order.expression})
+            key = OrderKey(name=name, descending=order.descending, nulls_last=_nulls_last(order))
         if key.name not in seen:  # a key named twice orders nothing the second time
             seen.add(key.name)
             keys.append(key)
     if not seen.intersection(_UNIQUE_KEYS):
         keys.append(OrderKey(name="pk", descending=False, nulls_last=True))
-    return keys
+    return queryset, keys
 
 
 def _after_one(key: OrderKey, value) -> Q:

@@ -207,7 +207,7 @@ class ListPagination(StrictPageNumberPagination):
                 {self.cursor_query_param: ["cursor and page cannot be combined: send one or the other."]}
             )
         page_size = self.get_page_size(request)
-        keys = ordering_keys(queryset)
+        queryset, keys = ordering_keys(queryset)
         fingerprint = self._fingerprint(request=request, view=view, keys=keys)
         raw = request.query_params[self.cursor_query_param]
         cursor = None

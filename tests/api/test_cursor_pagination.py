@@ -470,3 +470,24 @@ def test_cursor_pages_cost_what_numbered_pages_cost_whatever_the_page_size(clien
     with CaptureQueriesContext(connection) as captured:
         client.get(second)
     assert not any("__count" in query["sql"] for query in captured)  # no COUNT over the list
+
+
+def test_an_ordering_expression_becomes_a_key_annotation(few_deals):
+    """A list ordered by an expression (not a field name, e.g. a search rank function) still pages by keyset: the
+    expression is annotated and compared like any key."""
+    from django.db.models.functions import Length
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from deals.api.pagination import ListPagination
+
+    DealFactory(title="Alpha deal 10")  # longer than the others, which tie on the length (then -title decides)
+    queryset = Deal.objects.order_by(Length("title").desc(), "-title")
+    expected = list(queryset.values_list("slug", flat=True))
+    url, found = "/api/v1/deals/?cursor=&page_size=2", []
+    while url:
+        paginator = ListPagination()
+        request = Request(APIRequestFactory().get(url))
+        found += [deal.slug for deal in paginator.paginate_queryset(queryset, request, view=None)]
+        url = paginator.get_next_link()
+    assert found == expected and len(found) == 6
