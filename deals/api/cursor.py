@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import F, FloatField, OrderBy, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils.crypto import salted_hmac
 
 # Cursors can carry a title (300 characters) and a slug, so they may be longer than other query values.
@@ -85,6 +86,21 @@ def _nulls_last(item: OrderBy) -> bool:
     return bool(item.nulls_last) or (not item.nulls_first and not item.descending)
 
 
+def _float_key_exact(queryset: QuerySet, key: OrderKey, *, number: int) -> tuple[QuerySet, OrderKey]:
+    """A floating-point annotation (a search rank) as a double-precision key, so that its value survives the trip.
+
+    PostgreSQL's ``ts_rank`` is a ``real``; the driver reads it as its shortest decimal (0.6822294), which is not
+    the ``real`` itself, so comparing the row with that number again puts it on the wrong side of its own boundary.
+    Cast to double precision, the value read is exact, and the order is the same.
+    """
+    annotation = queryset.query.annotations.get(key.name)
+    if annotation is None or not isinstance(getattr(annotation, "output_field", None), FloatField):
+        return queryset, key
+    name = f"_cursor_key_{number}"
+    queryset = queryset.annotate(**{name: Cast(F(key.name), FloatField())})
+    return queryset, OrderKey(name=name, descending=key.descending, nulls_last=key.nulls_last)
+
+
 def ordering_keys(queryset: QuerySet) -> tuple[QuerySet, list[OrderKey]]:
     """The keys ``queryset`` is ordered by (its ``order_by``, else the model's default), ending with a unique key,
     and the queryset annotated with any key that is an expression rather than a name.
@@ -105,6 +121,8 @@ def ordering_keys(queryset: QuerySet) -> tuple[QuerySet, list[OrderKey]]:
             name = f"_cursor_key_{number}"
             queryset = queryset.annotate(**{name: order.expression})
             key = OrderKey(name=name, descending=order.descending, nulls_last=_nulls_last(order))
+        else:
+            queryset, key = _float_key_exact(queryset, key, number=number)
         if key.name not in seen:  # a key named twice orders nothing the second time
             seen.add(key.name)
             keys.append(key)
