@@ -206,7 +206,7 @@ def test_unknown_parameter_is_400_naming_the_valid_ones(client, collection):
     response = client.get(f"/api/v1/{collection}/", {"search": "lithium"})
     assert response.status_code == 400
     view = resolve(f"/api/v1/{collection}/").func.cls
-    valid = sorted({*view.filterset_class.base_filters, "format", "ordering", "page", "page_size"})
+    valid = sorted({*view.filterset_class.base_filters, "format", "ordering", "page", "page_size", "cursor"})
     assert response.json() == {"search": [f"Unknown query parameter. Valid parameters: {', '.join(valid)}."]}
 
 
