@@ -3,7 +3,7 @@
 Each feature's ``properties`` are the facility exactly as the JSON list gives it, plus where its point comes from
 (deals/gazetteer.py): ``geometry_source`` ``exact`` (stated coordinates), ``approximate`` (a gazetteer point of
 the stated locality, region or country, named by ``geometry_level`` and ``geometry_place``) or null with a null
-geometry (no place stated). The collection carries the page's ``count`` (not on a cursor page), ``next`` and
+geometry (no place stated). The collection carries the page's ``count`` (null on a cursor page), ``next`` and
 ``previous`` (also in the ``Link`` header) and the gazetteer's ``attribution`` as foreign members.
 """
 
@@ -51,7 +51,7 @@ def facility_feature_collection(*, facilities, properties, page: dict) -> dict:
     """The body of the GeoJSON operation: the page's facilities (with their JSON ``properties``) as features."""
     return {
         "type": "FeatureCollection",
-        **({"count": page["count"]} if "count" in page else {}),  # not on a cursor page (deals/api/pagination.py)
+        "count": page["count"],
         "next": page["next"],
         "previous": page["previous"],
         "attribution": GAZETTEER_ATTRIBUTION,
@@ -66,14 +66,14 @@ _PAGE_LINK = {"type": "string", "format": "uri", "nullable": True}
 GEOJSON_SCHEMA = {
     "type": "object",
     "description": "A GeoJSON FeatureCollection (RFC 7946): one page of facilities, one Feature each.",
-    "required": ["type", "next", "previous", "attribution", "features"],
+    "required": ["type", "count", "next", "previous", "attribution", "features"],
     "properties": {
         "type": {"type": "string", "enum": ["FeatureCollection"], "description": "Always FeatureCollection."},
         "count": {
             "type": "integer",
+            "nullable": True,
             "minimum": 0,
-            "description": "Number of matching facilities on all pages; sent with page numbers only, not on cursor "
-            "pages.",
+            "description": "Number of matching facilities on all pages; null on a cursor page.",
         },
         "next": {**_PAGE_LINK, "description": "URL of the next page; null on the last page."},
         "previous": {**_PAGE_LINK, "description": "URL of the previous page; null on the first page."},

@@ -164,7 +164,7 @@ _NOT_FILTERS = {CURSOR_PARAM, "page", "page_size", "format"}
 _CURSOR_HELP = (
     "Cursor (keyset) paging, for walking a whole list or reaching deep pages: send an empty `cursor=` for the first "
     "page, then follow `next` and `previous` (also in the `Link` header), whose `cursor` values are opaque. A page "
-    "costs the same however deep it is, and no `count` is sent. A cursor is valid with the filters, search and "
+    "costs the same however deep it is, and its `count` is null. A cursor is valid with the filters, search and "
     "`ordering` it was made with (any `page_size`); a malformed or altered cursor, one made for other filters or "
     "another ordering, or `cursor` together with `page`, is a 400 naming `cursor`."
 )
@@ -174,8 +174,8 @@ class ListPagination(StrictPageNumberPagination):
     """The collections' pagination: page numbers (the default, see :class:`StrictPageNumberPagination`) or, with a
     ``cursor`` parameter, keyset pages over the list's effective ordering (deals/api/cursor.py).
 
-    In cursor mode a page has ``next``, ``previous`` and ``results`` but no ``count`` (it would cost a COUNT over
-    the whole list on every page, which is what cursor paging avoids), and the same links in ``Link``. It costs
+    In cursor mode a page has ``next``, ``previous`` and ``results``, and ``count`` is null (it would cost a COUNT
+    over the whole list on every page, which is what cursor paging avoids); the same links are in ``Link``. It costs
     the same number of queries as a numbered page: the page's key values (``page_size + 1`` rows, to know whether
     there is more), in place of the count, then the rows by primary key.
     """
@@ -288,15 +288,17 @@ class ListPagination(StrictPageNumberPagination):
     def get_paginated_response(self, data):
         if self.cursor_links is None:
             return super().get_paginated_response(data)
-        return self.linked_response({**self.cursor_links, "results": data})
+        return self.linked_response({"count": None, **self.cursor_links, "results": data})
 
     def get_paginated_response_schema(self, schema):
         result = super().get_paginated_response_schema(schema)
-        result["required"] = ["next", "previous", "results"]
-        result["description"] = "One page of results: numbered (with `count`), or a cursor page (without `count`)."
-        result["properties"]["count"]["description"] = (
-            "Number of matching records on all pages. Sent with page numbers only, not on cursor pages."
-        )
+        result["description"] = "One page of results: numbered, or a cursor page (whose `count` is null)."
+        result["properties"]["count"] = {
+            **result["properties"]["count"],
+            "type": ["integer", "null"],
+            "description": "Number of matching records on all pages; null on a cursor page (counting every page is "
+            "the cost cursor paging avoids).",
+        }
         result["properties"]["next"]["description"] = (
             "URL of the next page (a `page` or, on a cursor page, a `cursor` link); null on the last page."
         )

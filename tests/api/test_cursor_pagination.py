@@ -69,7 +69,8 @@ def _page(client, url: str, params: dict | None = None) -> tuple[list[str], dict
         found = [feature["id"] for feature in body["features"]]
     else:
         found = [row["slug"] for row in body["results"]]
-    assert "count" not in body or "cursor" not in (params or {}) and "cursor=" not in url
+    cursor_page = "cursor" in (params or {}) or "cursor=" in url
+    assert (body["count"] is None) is cursor_page  # counted on numbered pages only
     # The Link header says exactly what the body says.
     assert (body["next"], body["previous"]) == (links.get("next"), links.get("prev"))
     return found, {"next": body["next"], "prev": body["previous"]}, response
@@ -295,17 +296,17 @@ def test_page_size_may_change_along_the_walk(client, tied_dataset):
 # --- responses, links and the schema ------------------------------------------------------------------------------
 
 
-def test_cursor_page_has_no_count_and_numbered_pages_keep_it(client, tied_dataset):
+def test_cursor_page_count_is_null_and_numbered_pages_keep_it(client, tied_dataset):
     url = reverse("api:deal-list")
     numbered = client.get(url, {"page_size": 2}).json()
     assert list(numbered) == ["count", "next", "previous", "results"]
     assert "page=2" in numbered["next"]
     cursor_page = client.get(url, {"page_size": 2, "cursor": ""}).json()
-    assert list(cursor_page) == ["next", "previous", "results"]
+    assert list(cursor_page) == ["count", "next", "previous", "results"] and cursor_page["count"] is None
     assert "cursor=" in cursor_page["next"] and "page=" not in cursor_page["next"].replace("page_size", "")
     assert cursor_page["results"] == numbered["results"]
     geojson = client.get(reverse("api:facility-geojson"), {"page_size": 2, "cursor": ""}).json()
-    assert "count" not in geojson and geojson["next"].startswith("http://testserver/api/v1/facilities.geojson?")
+    assert geojson["count"] is None and geojson["next"].startswith("http://testserver/api/v1/facilities.geojson?")
 
 
 def test_link_header_of_a_middle_cursor_page_has_next_and_prev(client, tied_dataset):
@@ -322,7 +323,7 @@ def test_link_header_of_a_middle_cursor_page_has_next_and_prev(client, tied_data
 
 def test_an_empty_list_has_one_empty_cursor_page(client, db):
     body = client.get(reverse("api:deal-list"), {"cursor": ""}).json()
-    assert body == {"next": None, "previous": None, "results": []}
+    assert body == {"count": None, "next": None, "previous": None, "results": []}
 
 
 def test_schema_describes_cursor_pages(client):
@@ -334,8 +335,9 @@ def test_schema_describes_cursor_pages(client):
         assert cursor["allowEmptyValue"] is True
         assert "count" in cursor["description"]
     page = schema["components"]["schemas"]["PaginatedDealList"]
-    assert page["required"] == ["next", "previous", "results"]
-    assert "not on cursor pages" in page["properties"]["count"]["description"]
+    assert page["required"] == ["count", "next", "previous", "results"]
+    assert page["properties"]["count"]["type"] == ["integer", "null"]
+    assert "null on a cursor page" in page["properties"]["count"]["description"]
 
 
 # --- bad cursors --------------------------------------------------------------------------------------------------
