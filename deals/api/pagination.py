@@ -185,6 +185,7 @@ class ListPagination(StrictPageNumberPagination):
     cursor_links: dict | None = None
 
     def cursor_mode(self, request) -> bool:
+        """Whether the request asks for a cursor page (``cursor`` given, even empty)."""
         return self.cursor_query_param in request.query_params
 
     def page_queryset(self, queryset, request, view=None):
@@ -194,6 +195,7 @@ class ListPagination(StrictPageNumberPagination):
         return self._cursor_page_queryset(queryset, request, view)
 
     def _fingerprint(self, *, request, view, keys: list[OrderKey]) -> str:
+        """What a cursor of this request is valid for: the list, its ordering keys, and every filter and ``q``."""
         params = request.query_params
         parts = [getattr(view, "basename", "") or "", ",".join(key.spec() for key in keys)]
         for name in sorted(params):
@@ -202,6 +204,8 @@ class ListPagination(StrictPageNumberPagination):
         return list_fingerprint(parts=parts)
 
     def _cursor_page_queryset(self, queryset, request, view):
+        """The cursor page as a sliced queryset: one query reads the key values of up to ``page_size + 1`` rows
+        after (or, going back, before) the cursor's boundary; the page is then those rows by primary key."""
         if self.page_query_param in request.query_params:
             raise ValidationError(
                 {self.cursor_query_param: ["cursor and page cannot be combined: send one or the other."]}
