@@ -3,8 +3,8 @@
 Each feature's ``properties`` are the facility exactly as the JSON list gives it, plus where its point comes from
 (deals/gazetteer.py): ``geometry_source`` ``exact`` (stated coordinates), ``approximate`` (a gazetteer point of
 the stated locality, region or country, named by ``geometry_level`` and ``geometry_place``) or null with a null
-geometry (no place stated). The collection carries the page's ``count``, ``next`` and ``previous`` (also in the
-``Link`` header) and the gazetteer's ``attribution`` as foreign members.
+geometry (no place stated). The collection carries the page's ``count`` (null on a cursor page), ``next`` and
+``previous`` (also in the ``Link`` header) and the gazetteer's ``attribution`` as foreign members.
 """
 
 from __future__ import annotations
@@ -69,7 +69,12 @@ GEOJSON_SCHEMA = {
     "required": ["type", "count", "next", "previous", "attribution", "features"],
     "properties": {
         "type": {"type": "string", "enum": ["FeatureCollection"], "description": "Always FeatureCollection."},
-        "count": {"type": "integer", "minimum": 0, "description": "Number of matching facilities on all pages."},
+        "count": {
+            "type": "integer",
+            "nullable": True,
+            "minimum": 0,
+            "description": "Number of matching facilities on all pages; null on a cursor page.",
+        },
         "next": {**_PAGE_LINK, "description": "URL of the next page; null on the last page."},
         "previous": {**_PAGE_LINK, "description": "URL of the previous page; null on the first page."},
         "attribution": {"type": "string", "description": "Where the approximate points come from, and its licence."},

@@ -12,10 +12,13 @@ from django_filters import utils as filter_utils
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
+from deals.api.cursor import CURSOR_MAX_LENGTH
 from deals.filtersets import UNKNOWN_SLUG_CODE
 
-# The longest value any query parameter may have (the longest slug is 120 characters).
+# The longest value any query parameter may have (the longest slug is 120 characters)…
 MAX_PARAM_LENGTH = 200
+# …except these, whose values are made by the API: a cursor carries a boundary row's ordering keys (e.g. a title).
+PARAM_MAX_LENGTHS = {"cursor": CURSOR_MAX_LENGTH}
 ORDERING_PARAM = "ordering"
 
 
@@ -39,8 +42,9 @@ def query_params_check(*, params, allowed: set[str], repeatable: set[str]) -> No
             errors[name] = [f"Given {len(values)} times; only these parameters may be repeated: {several}."]
             continue
         longest = max((len(value) for value in values), default=0)
-        if longest > MAX_PARAM_LENGTH:
-            errors[name] = [f"Too long ({longest} characters); at most {MAX_PARAM_LENGTH} characters are allowed."]
+        limit = PARAM_MAX_LENGTHS.get(name, MAX_PARAM_LENGTH)
+        if longest > limit:
+            errors[name] = [f"Too long ({longest} characters); at most {limit} characters are allowed."]
     if errors:
         raise ValidationError(errors)
 

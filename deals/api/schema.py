@@ -459,7 +459,7 @@ def _slug_filter_names() -> set[str]:
 def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     """State on one query parameter the rules deals.api.query and deals.filtersets enforce."""
     from deals import range_filters
-    from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM
+    from deals.api.query import MAX_PARAM_LENGTH, ORDERING_PARAM, PARAM_MAX_LENGTHS
     from deals.filtersets import USD_PATTERN
 
     name = parameter["name"]
@@ -488,7 +488,7 @@ def _parameter_constrain(parameter: dict, *, slug_filters: set[str]) -> None:
     target = schema.get("items", {}) if schema.get("type") == "array" else schema
     if target.get("type") != "string" or "enum" in target or "format" in target:
         return
-    target["maxLength"] = MAX_PARAM_LENGTH
+    target["maxLength"] = PARAM_MAX_LENGTHS.get(name, MAX_PARAM_LENGTH)
     if name in slug_filters:
         target["pattern"] = SLUG_PATTERN
     else:

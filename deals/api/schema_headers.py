@@ -53,7 +53,8 @@ LINK_HEADER = {
 }
 LIST_LINK_HEADER = {
     "description": 'RFC 8288 links: the neighbouring pages, e.g. `<…?page=3>; rel="next", <…?page=1>; rel="prev"` '
-    f"(none on a single page), then the dataset licence, `{LICENSE_LINK}`, which every response carries.",
+    "(`cursor=` links on a cursor page; none on a single page), then the dataset licence, "
+    f"`{LICENSE_LINK}`, which every response carries.",
     "required": True,
     "schema": {"type": "string", "pattern": _LICENSE_LINK_PATTERN},
 }

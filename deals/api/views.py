@@ -34,7 +34,7 @@ from deals.api.csv import (
     SourceCsvSerializer,
 )
 from deals.api.geojson import GEOJSON_SCHEMA, GeoJsonRenderer, facility_feature_collection
-from deals.api.pagination import StrictPageNumberPagination
+from deals.api.pagination import ListPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
 from deals.api.renderers import CsvRenderer
@@ -76,12 +76,12 @@ def query_params_get(*, request):
 class StrictQueryMixin:
     """Validates the query string before anything else runs and renders every error as JSON.
 
-    Lists accept their FilterSet's filters plus ``ordering``, ``page``, ``page_size`` and ``format`` (json); the
-    CSV and GeoJSON operations the same without ``format`` (their path says it); details and the index accept
-    ``format`` only (json).
+    Lists accept their FilterSet's filters plus ``ordering``, ``page``, ``page_size``, ``cursor`` and ``format``
+    (json); the CSV and GeoJSON operations the same without ``format`` (their path says it); details and the index
+    accept ``format`` only (json).
     """
 
-    list_parameters = ("ordering", "page", "page_size", "format")
+    list_parameters = ("ordering", "page", "page_size", "cursor", "format")
     # Actions that list a collection (with filters, ordering and pages); only the JSON list takes ``format``.
     collection_actions = ("list", "csv", "geojson")
 
@@ -139,7 +139,7 @@ class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
 
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
-    pagination_class = StrictPageNumberPagination
+    pagination_class = ListPagination
     filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     schema = docs.ApiAutoSchema()
     # Subclasses declare these.

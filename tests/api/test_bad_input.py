@@ -206,7 +206,7 @@ def test_unknown_parameter_is_400_naming_the_valid_ones(client, collection):
     response = client.get(f"/api/v1/{collection}/", {"search": "lithium"})
     assert response.status_code == 400
     view = resolve(f"/api/v1/{collection}/").func.cls
-    valid = sorted({*view.filterset_class.base_filters, "format", "ordering", "page", "page_size"})
+    valid = sorted({*view.filterset_class.base_filters, "format", "ordering", "page", "page_size", "cursor"})
     assert response.json() == {"search": [f"Unknown query parameter. Valid parameters: {', '.join(valid)}."]}
 
 
@@ -215,7 +215,7 @@ def test_unknown_parameter_message_lists_the_filters(client):
     message = client.get("/api/v1/deals/", {"commodities": "x"}).json()["commodities"][0]
     assert message == (
         "Unknown query parameter. Valid parameters: announced_after, announced_before, commodity, commodity_exact, "
-        "company, country, format, instrument, ordering, output_share_max, output_share_min, page, page_size, "
+        "company, country, cursor, format, instrument, ordering, output_share_max, output_share_min, page, page_size, "
         "party_country, party_kind, q, role, source, stage, status, term_months_max, term_months_min, term_unit, "
         "type, unit_price_currency, unit_price_max, unit_price_min, unit_price_unit, updated_since, value_usd_max, "
         "value_usd_min."

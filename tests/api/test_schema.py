@@ -160,7 +160,7 @@ def test_list_parameters_are_the_accepted_query_parameters(schema):
             accepted = view().allowed_query_params()
             assert accepted == set(view.filterset_class.base_filters) | {"group_by", "format"}
         else:
-            accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size"}
+            accepted = set(view.filterset_class.base_filters) | {"ordering", "page", "page_size", "cursor"}
             if not path.endswith((".csv", ".geojson")):
                 accepted.add("format")  # json only: the other formats are their own operations
         assert documented == accepted, path
@@ -259,7 +259,7 @@ def test_406_is_json_as_documented(client, path):
 
 
 def test_query_parameter_limits_are_documented(schema):
-    from deals.api.query import MAX_PARAM_LENGTH
+    from deals.api.query import MAX_PARAM_LENGTH, PARAM_MAX_LENGTHS
     from deals.api.schema import NO_NUL_PATTERN, PATTERN_PARAMETERS, SLUG_PATTERN
     from deals.range_filters import PERIOD_PATTERN, QUANTITY_PATTERN, WHOLE_PATTERN
 
@@ -288,7 +288,10 @@ def test_query_parameter_limits_are_documented(schema):
             value = parameter["schema"].get("items", parameter["schema"])
             if value.get("type") == "string" and "enum" not in value and "format" not in value:
                 if parameter["name"] not in ("value_usd_min", "value_usd_max", *PATTERN_PARAMETERS):
-                    assert value["maxLength"] == MAX_PARAM_LENGTH, (path, parameter["name"])
+                    assert value["maxLength"] == PARAM_MAX_LENGTHS.get(parameter["name"], MAX_PARAM_LENGTH), (
+                        path,
+                        parameter["name"],
+                    )
                 assert value["pattern"], (path, parameter["name"])
             # Empty means "no filter" for filters only: an empty ordering, page, page_size, format or group_by
             # (statistics) is a 400.
