@@ -9,8 +9,9 @@ geometry (no place stated). The collection carries the page's ``count``, ``next`
 
 from __future__ import annotations
 
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 
+from deals.api.renderers_json import FastJSONRenderer
 from deals.gazetteer import GAZETTEER_ATTRIBUTION, GeometryLevel, GeometrySource, facility_point
 
 MEDIA_TYPE = "application/geo+json"
@@ -27,7 +28,7 @@ class GeoJsonRenderer(BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data, JSONRenderer.media_type, renderer_context)
+        return FastJSONRenderer().render(data, FastJSONRenderer.media_type, renderer_context)
 
 
 def facility_feature(*, facility, properties: dict) -> dict:

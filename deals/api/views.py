@@ -33,11 +33,14 @@ from deals.api.csv import (
     FacilityCsvSerializer,
     SourceCsvSerializer,
 )
+from deals.api.fast.deals import deal_records
+from deals.api.fast.views import FastReadMixin
 from deals.api.geojson import GEOJSON_SCHEMA, GeoJsonRenderer, facility_feature_collection
 from deals.api.pagination import StrictPageNumberPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
 from deals.api.renderers import CsvRenderer
+from deals.api.renderers_json import FastJSONRenderer
 from deals.api.serializers import (
     ApiIndexSerializer,
     CommoditySerializer,
@@ -126,16 +129,17 @@ class StrictQueryMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         # Errors are JSON whatever the negotiated format: a CSV error body would be unreadable.
         if response.status_code >= 400 and not isinstance(getattr(response, "accepted_renderer", None), JSONRenderer):
-            response.accepted_renderer = JSONRenderer()
+            response.accepted_renderer = FastJSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
             response.renderer_context = self.get_renderer_context()
         return response
 
 
-class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
+class ReadOnlyResourceViewSet(StrictQueryMixin, FastReadMixin, ReadOnlyModelViewSet):
     """Base of every resource: read-only (writes get 405), looked up by slug, paginated, filterable, orderable;
     lists and details are JSON, and the ``csv`` action (routed at ``/api/v1/<collection>.csv``) is the list as
-    CSV, with the same filters, ordering and pages."""
+    CSV, with the same filters, ordering and pages. A subclass that declares ``fast_records`` serves its JSON list
+    and detail through it (deals/api/fast/)."""
 
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
@@ -152,7 +156,7 @@ class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
     action_renderers = {"csv": CsvRenderer, "geojson": GeoJsonRenderer}
 
     def get_renderers(self):
-        return [self.action_renderers.get(getattr(self, "action", None), JSONRenderer)()]
+        return [self.action_renderers.get(getattr(self, "action", None), FastJSONRenderer)()]
 
     def format_hint(self, requested: str) -> str:
         if getattr(self, "action", None) == "list" and requested == "csv":
@@ -260,6 +264,7 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
 
     serializer_class = DealSerializer
     detail_serializer_class = DealDetailSerializer
+    fast_records = staticmethod(deal_records)
     csv_serializer_class = DealCsvSerializer
     filterset_class = DealFilterSet
     ordering_fields = {
@@ -436,7 +441,7 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
 class ApiIndexView(StrictQueryMixin, APIView):
     """The API root: links to every collection and to the documentation."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     schema = docs.ApiAutoSchema()
 
     @extend_schema(
