@@ -33,7 +33,11 @@ from deals.api.csv import (
     FacilityCsvSerializer,
     SourceCsvSerializer,
 )
+from deals.api.fast.commodities import commodity_records
+from deals.api.fast.companies import company_records
 from deals.api.fast.deals import deal_records
+from deals.api.fast.facilities import facility_records
+from deals.api.fast.sources import source_records
 from deals.api.fast.views import FastReadMixin
 from deals.api.geojson import GEOJSON_SCHEMA, GeoJsonRenderer, facility_feature_collection
 from deals.api.pagination import StrictPageNumberPagination
@@ -298,6 +302,7 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
 
     serializer_class = CompanySerializer
     detail_serializer_class = CompanyDetailSerializer
+    fast_records = staticmethod(company_records)
     csv_serializer_class = CompanyCsvSerializer
     filterset_class = CompanyFilterSet
     ordering_fields = {
@@ -348,6 +353,7 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
 
     serializer_class = FacilitySerializer
     detail_serializer_class = FacilityDetailSerializer
+    fast_records = staticmethod(facility_records)
     csv_serializer_class = FacilityCsvSerializer
     filterset_class = FacilityFilterSet
     ordering_fields = {
@@ -371,11 +377,11 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
     @action(detail=False, url_path="geojson", url_name="geojson")
     def geojson(self, request, *args, **kwargs):
         """The list as a GeoJSON FeatureCollection (``/api/v1/facilities.geojson``): see deals/api/geojson.py."""
+        # The features' properties are the JSON list's records (the fast read path, as the list itself).
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        properties = FacilitySerializer(page, many=True, context=self.get_serializer_context()).data
+        properties = facility_records(rows=self.paginator.page_queryset(queryset, request, self), request=request)
         response = self.get_paginated_response(properties)
-        response.data = facility_feature_collection(facilities=page, properties=properties, page=response.data)
+        response.data = facility_feature_collection(properties=properties, page=response.data)
         return response
 
 
@@ -395,6 +401,7 @@ class SourceViewSet(ReadOnlyResourceViewSet):
 
     serializer_class = SourceSerializer
     detail_serializer_class = SourceDetailSerializer
+    fast_records = staticmethod(source_records)
     csv_serializer_class = SourceCsvSerializer
     filterset_class = SourceFilterSet
     ordering_fields = {
@@ -424,6 +431,7 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
     """Commodities."""
 
     serializer_class = CommoditySerializer
+    fast_records = staticmethod(commodity_records)
     csv_serializer_class = CommodityCsvSerializer
     filterset_class = CommodityFilterSet
     ordering_fields = {

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from deals import models, selectors
@@ -26,6 +27,7 @@ from deals.api.fast.sources import source_records
 from deals.api.query import StrictOrderingFilter
 from deals.api.views import CommodityViewSet, CompanyViewSet, FacilityViewSet, SourceViewSet
 from deals.coverage import coverage_field_names
+from deals.gazetteer import facility_point
 from tests.factories import (
     CommodityFactory,
     CompanyFactory,
@@ -321,6 +323,45 @@ def test_detail_records_equal_the_detail_serializer(dataset, db, resource):
 @pytest.mark.parametrize("resource", RESOURCES, ids=repr)
 def test_an_empty_page_is_an_empty_list(db, resource):
     assert resource.builder(rows=resource.selector(False).none(), request=_request(resource)) == []
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=repr)
+def test_json_endpoints_send_the_serializers_records(dataset, db, client, resource):
+    """Through the views (FastReadMixin, deals/api/fast/views.py): every page of the JSON list and every detail
+    is the reference serializers' output."""
+    request = _request(resource)
+    queryset = resource.selector(False)
+    total = queryset.count()
+    for page in range(1, max(1, -(-total // 40)) + 1):
+        response = client.get(reverse(f"api:{resource.name}-list"), {"page_size": 40, "page": page})
+        assert response.status_code == 200
+        expected = resource.serializer(
+            list(queryset[(page - 1) * 40 : page * 40]), many=True, context={"request": request}
+        )
+        _assert_same(response.json()["results"], expected.data)
+    for record in resource.selector(True):
+        response = client.get(reverse(f"api:{resource.name}-detail", kwargs={"slug": record.slug}))
+        assert response.status_code == 200
+        _assert_same(response.json(), resource.detail_serializer(record, context={"request": request}).data)
+
+
+def test_geojson_features_are_the_serializers_facilities(dataset, db, client):
+    """The GeoJSON operation's properties are FacilitySerializer's records, and its points those of
+    deals.gazetteer.facility_point for the model instances."""
+    facilities = list(selectors.facility_list()[:100])
+    expected = serializers.FacilitySerializer(facilities, many=True, context={"request": _request(RESOURCES[1])}).data
+    body = json.loads(client.get(reverse("api:facility-geojson"), {"page_size": 100}).content)
+    assert len(body["features"]) == len(facilities)
+    for facility, properties, feature in zip(facilities, expected, body["features"], strict=True):
+        point = facility_point(facility=facility)
+        assert feature["id"] == facility.slug
+        assert feature["geometry"] == (
+            None if point is None else {"type": "Point", "coordinates": [point.longitude, point.latitude]}
+        )
+        where = {"geometry_source": None, "geometry_level": None, "geometry_place": None}
+        if point is not None:
+            where = {"geometry_source": point.source, "geometry_level": point.level, "geometry_place": point.place}
+        _assert_same(feature["properties"], {**properties, **where})
 
 
 # --- query counts ----------------------------------------------------------------------------------------------
