@@ -5,6 +5,7 @@
   value formats of DRF's fields as the API's serializers configure them;
 - :func:`relations_fetch`: the related rows of a page, of several relations, in one ``UNION ALL`` query, each row
   a JSON array built by the database (``json_array`` on SQLite, ``json_build_array`` on PostgreSQL);
+  :func:`relations_fetch_compiled` the same with the SQL compiled once (the owners bound as one JSON parameter);
 - :class:`JsonColumn`: a JSON column (``JSONField``) inside such an array, as JSON rather than as text.
 """
 
@@ -18,7 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
+from django.db import connections
 from django.db.models import CharField, F, Func, IntegerField, QuerySet, TextField, Value, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf
@@ -153,10 +156,8 @@ class RelationPart:
     order_by: Sequence
 
 
-def relations_fetch(*, parts: Iterable[RelationPart]) -> dict[str, dict[int, list[list]]]:
-    """Every part's items in ONE query, grouped ``{part name: {owner id: [item columns as a list, …]}}``, each
-    owner's items in the part's order (a ``ROW_NUMBER()`` by that order, computed by the database so that text
-    sorts by its collation exactly as the prefetches do). An owner without items is absent."""
+def _union(parts: Iterable[RelationPart]) -> QuerySet | None:
+    """The parts as one ``UNION ALL`` of ``(part name, owner id, row number, row as JSON text)``."""
     selects = []
     for part in parts:
         columns = [F(c) if isinstance(c, str) else c for c in part.columns]
@@ -171,11 +172,14 @@ def relations_fetch(*, parts: Iterable[RelationPart]) -> dict[str, dict[int, lis
             )
             .values_list("_rel", "_owner", "_n", "_row")
         )
-    grouped: dict[str, dict[int, list[tuple[int, list]]]] = defaultdict(lambda: defaultdict(list))
     if not selects:
-        return {}
-    query = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
-    for name, owner, number, row in query:
+        return None
+    return selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
+
+
+def _grouped(rows) -> dict[str, dict[int, list[list]]]:
+    grouped: dict[str, dict[int, list[tuple[int, list]]]] = defaultdict(lambda: defaultdict(list))
+    for name, owner, number, row in rows:
         grouped[name][owner].append((number, orjson.loads(row)))
     return {
         name: {owner: [row for _n, row in sorted(items, key=_first)] for owner, items in owners.items()}
@@ -183,5 +187,52 @@ def relations_fetch(*, parts: Iterable[RelationPart]) -> dict[str, dict[int, lis
     }
 
 
+def relations_fetch(*, parts: Iterable[RelationPart]) -> dict[str, dict[int, list[list]]]:
+    """Every part's items in ONE query, grouped ``{part name: {owner id: [item columns as a list, …]}}``, each
+    owner's items in the part's order (a ``ROW_NUMBER()`` by that order, computed by the database so that text
+    sorts by its collation exactly as the prefetches do). An owner without items is absent."""
+    query = _union(parts)
+    return {} if query is None else _grouped(query)
+
+
 def _first(item):
     return item[0]
+
+
+# A parameter value that marks where the owner ids go in a compiled query (see relations_fetch_compiled).
+_OWNERS = "__reexapi_owner_ids__"
+_COMPILED: dict[tuple[str, str], tuple[str, str, tuple[int, ...], tuple]] = {}
+
+
+def owner_ids() -> RawSQL:
+    """The owner ids of :func:`relations_fetch_compiled` as a subquery: ``filter(deal_id__in=owner_ids())``. The
+    ids travel as one JSON parameter, so the SQL is the same whatever their number."""
+    return RawSQL(_OWNERS, [_OWNERS])
+
+
+def relations_fetch_compiled(
+    *, key: str, parts: Callable[[], Iterable[RelationPart]], owners: Sequence[int], using: str = "default"
+) -> dict[str, dict[int, list[list]]]:
+    """:func:`relations_fetch` for ``owners``, with the SQL compiled once per ``key`` and database: ``parts()``
+    builds the parts with ``<owner>__in=owner_ids()`` filters. Compiling the union through the ORM costs more than
+    running it, on every request, so this keeps the compiled text and only binds the ids."""
+    connection = connections[using]
+    cached = _COMPILED.get((key, using))
+    if cached is None:
+        query = _union(parts())
+        sql, params = query.query.get_compiler(using=using).as_sql()
+        if connection.vendor == "postgresql":
+            subquery = "SELECT (value)::bigint FROM json_array_elements_text(%s::json)"
+        else:
+            subquery = "SELECT value FROM json_each(%s)"
+        sql = sql.replace(_OWNERS, subquery)
+        slots = tuple(i for i, value in enumerate(params) if value == _OWNERS)
+        cached = _COMPILED[(key, using)] = (connection.vendor, sql, slots, tuple(params))
+    _vendor, sql, slots, params = cached
+    bound = list(params)
+    ids = orjson.dumps(list(owners)).decode()
+    for slot in slots:
+        bound[slot] = ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        return _grouped(cursor.fetchall())

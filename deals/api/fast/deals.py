@@ -19,7 +19,8 @@ from deals.api.fast.base import (
     datetime_text,
     decimal_text,
     link_maker,
-    relations_fetch,
+    owner_ids,
+    relations_fetch_compiled,
 )
 from deals.coverage import coverage_field_names, field_label, fields_coverage, value_canonical
 from deals.models import Deal, DealParty, Evidence, PublicationStatus
@@ -94,7 +95,9 @@ def _layout() -> dict:
     }
 
 
-def _relation_parts(*, ids: list[int], detail: bool) -> list[RelationPart]:
+def _relation_parts(*, detail: bool) -> list[RelationPart]:
+    """The relations of a page of deals, as the prefetches of :func:`deals.selectors.deal_list` order them."""
+    ids = owner_ids()
     through = {
         name: getattr(Deal, name).through.objects.filter(deal_id__in=ids)
         for name in ("facilities", "commodities", "stages")
@@ -145,7 +148,12 @@ def deal_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False) 
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
     if not found:
         return []
-    relations = relations_fetch(parts=_relation_parts(ids=[row["id"] for row in found], detail=detail))
+    relations = relations_fetch_compiled(
+        key=f"deals:{detail}",
+        parts=functools.partial(_relation_parts, detail=detail),
+        owners=[row["id"] for row in found],
+        using=rows.db,
+    )
     deal_link = link_maker(request=request, view_name="api:deal-detail")
     company_link = link_maker(request=request, view_name="api:company-detail")
     facility_link = link_maker(request=request, view_name="api:facility-detail")
