@@ -4,10 +4,19 @@ all of them, see :func:`deals.api.fast.base.relations_fetch`)."""
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from deals.api.fast.base import RelationPart, country_item, datetime_text, link_maker, relations_fetch
+from deals.api.fast.base import (
+    RelationPart,
+    country_item,
+    datetime_text,
+    link_maker,
+    owner_ids,
+    relations_fetch_compiled,
+)
 from deals.api.fast.record_parts import (
     evidence_part,
     field_provenance_items,
@@ -45,7 +54,8 @@ def _layout():
     return serializer_layout(CompanySerializer, CompanyDetailSerializer)
 
 
-def _relation_parts(*, ids: list[int], detail: bool) -> list[RelationPart]:
+def _relation_parts(*, detail: bool) -> list[RelationPart]:
+    ids = owner_ids()  # bound per call by relations_fetch_compiled
     parts = [
         RelationPart(
             name="facilities",
@@ -77,7 +87,12 @@ def company_records(*, rows: QuerySet, request: HttpRequest, detail: bool = Fals
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
     if not found:
         return []
-    relations = relations_fetch(parts=_relation_parts(ids=[row["id"] for row in found], detail=detail))
+    relations = relations_fetch_compiled(
+        key=f"companies:{detail}",
+        parts=functools.partial(_relation_parts, detail=detail),
+        owners=[row["id"] for row in found],
+        using=rows.db,
+    )
     company_link = link_maker(request=request, view_name="api:company-detail")
     facility_link = link_maker(request=request, view_name="api:facility-detail")
     deal_link = link_maker(request=request, view_name="api:deal-detail")

@@ -5,6 +5,8 @@ its features' properties."""
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -14,7 +16,8 @@ from deals.api.fast.base import (
     date_text,
     datetime_text,
     link_maker,
-    relations_fetch,
+    owner_ids,
+    relations_fetch_compiled,
 )
 from deals.api.fast.record_parts import (
     evidence_part,
@@ -61,7 +64,8 @@ def _layout():
     return serializer_layout(FacilitySerializer, FacilityDetailSerializer)
 
 
-def _relation_parts(*, ids: list[int], detail: bool) -> list[RelationPart]:
+def _relation_parts(*, detail: bool) -> list[RelationPart]:
+    ids = owner_ids()  # bound per call by relations_fetch_compiled
     return [
         RelationPart(
             name="companies",
@@ -96,7 +100,12 @@ def facility_records(*, rows: QuerySet, request: HttpRequest, detail: bool = Fal
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
     if not found:
         return []
-    relations = relations_fetch(parts=_relation_parts(ids=[row["id"] for row in found], detail=detail))
+    relations = relations_fetch_compiled(
+        key=f"facilities:{detail}",
+        parts=functools.partial(_relation_parts, detail=detail),
+        owners=[row["id"] for row in found],
+        using=rows.db,
+    )
     facility_link = link_maker(request=request, view_name="api:facility-detail")
     company_link = link_maker(request=request, view_name="api:company-detail")
     commodity_link = link_maker(request=request, view_name="api:commodity-detail")

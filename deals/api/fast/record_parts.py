@@ -12,7 +12,7 @@ The links, value formats and the one-query relation fetch are :mod:`deals.api.fa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +85,9 @@ def serializer_layout(serializer_class: type, detail_class: type | None = None) 
     )
 
 
-def evidence_part(*, owner: str, ids: Sequence[int], detail: bool) -> RelationPart:
-    """The evidence of the records ``ids`` (``owner`` e.g. ``"company_id"``), ordered as the prefetch orders it."""
+def evidence_part(*, owner: str, ids, detail: bool) -> RelationPart:
+    """The evidence of the records ``ids`` (``owner`` e.g. ``"company_id"``; ids a list, or
+    :func:`deals.api.fast.base.owner_ids`), ordered as the prefetch orders it."""
     columns = (*EVIDENCE_COLUMNS, JsonColumn("values")) if detail else EVIDENCE_COLUMNS
     return RelationPart(
         name="evidence",

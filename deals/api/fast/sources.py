@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from deals.api.fast.base import RelationPart, date_text, datetime_text, link_maker, relations_fetch
+from deals.api.fast.base import RelationPart, date_text, datetime_text, link_maker, owner_ids, relations_fetch_compiled
 from deals.api.fast.record_parts import serializer_layout
 from deals.models import Evidence, PublicationStatus
 
@@ -42,13 +42,15 @@ def _layout():
     return serializer_layout(SourceSerializer, SourceDetailSerializer)
 
 
-def _relation_parts(*, ids: list[int]) -> list[RelationPart]:
+def _relation_parts() -> list[RelationPart]:
     """Per target kind, the published records that the sources' quotes support: the evidence of published records
     (:func:`deals.selectors.evidence_public`), one row per quote (made unique by slug afterwards)."""
     return [
         RelationPart(
             name=target,
-            queryset=Evidence.objects.filter(source_id__in=ids, **{f"{target}__publication_status": _PUBLISHED}),
+            queryset=Evidence.objects.filter(
+                source_id__in=owner_ids(), **{f"{target}__publication_status": _PUBLISHED}
+            ),
             owner="source_id",
             columns=(f"{target}__slug", f"{target}__{name}"),
             order_by=(f"{target}__slug", "id"),
@@ -66,7 +68,11 @@ def source_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False
     found = list(rows.prefetch_related(None).values(*fields))
     if not found:
         return []
-    relations = relations_fetch(parts=_relation_parts(ids=[row["id"] for row in found])) if detail else {}
+    relations = {}
+    if detail:
+        relations = relations_fetch_compiled(
+            key="sources", parts=_relation_parts, owners=[row["id"] for row in found], using=rows.db
+        )
     source_link = link_maker(request=request, view_name="api:source-detail")
     links = {target: link_maker(request=request, view_name=view) for target, _key, view, _name in _TARGETS}
     records = []
