@@ -287,7 +287,7 @@ ADMINS = [("Operator", address) for address in env.list("DJANGO_ADMINS", default
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "deals.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["deals.api.renderers_json.FastJSONRenderer"],
     # Accept parameters never change a response (deals/api/negotiation.py), so the cache keys on the renderer.
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "deals.api.negotiation.RendererMediaTypeNegotiation",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

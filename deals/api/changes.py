@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from deals.api import schema as docs
 from deals.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, StrictPageNumberPagination, _positive_int
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE
 from deals.api.query import query_params_check
+from deals.api.renderers_json import FastJSONRenderer
 from deals.changes import RESOURCES
 from deals.models import ChangeAction
 from deals.selectors.changes import (
@@ -223,7 +223,7 @@ def _page_size_parse(request, *, default: int, maximum: int) -> int:
 class ChangeFeedView(APIView):
     """``/api/v1/changes/``: every change to a public record, in order, keyset-paged by sequence number."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     schema = docs.ApiAutoSchema()
     allowed_query_params = {"since", "page_size", "format"}
 

@@ -9,9 +9,10 @@ geometry (no place stated). The collection carries the page's ``count`` (null on
 
 from __future__ import annotations
 
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 
-from deals.gazetteer import GAZETTEER_ATTRIBUTION, GeometryLevel, GeometrySource, facility_point
+from deals.api.renderers_json import FastJSONRenderer
+from deals.gazetteer import GAZETTEER_ATTRIBUTION, GeometryLevel, GeometrySource, facility_record_point
 
 MEDIA_TYPE = "application/geo+json"
 
@@ -27,16 +28,16 @@ class GeoJsonRenderer(BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data, JSONRenderer.media_type, renderer_context)
+        return FastJSONRenderer().render(data, FastJSONRenderer.media_type, renderer_context)
 
 
-def facility_feature(*, facility, properties: dict) -> dict:
-    """One facility as a GeoJSON Feature (``id`` is its slug)."""
-    point = facility_point(facility=facility)
+def facility_feature(*, properties: dict) -> dict:
+    """One facility as a GeoJSON Feature (``id`` is its slug), from the facility as the JSON list gives it."""
+    point = facility_record_point(record=properties)
     geometry = None if point is None else {"type": "Point", "coordinates": [point.longitude, point.latitude]}
     return {
         "type": "Feature",
-        "id": facility.slug,
+        "id": properties["slug"],
         "geometry": geometry,
         "properties": {
             **properties,
@@ -47,18 +48,15 @@ def facility_feature(*, facility, properties: dict) -> dict:
     }
 
 
-def facility_feature_collection(*, facilities, properties, page: dict) -> dict:
-    """The body of the GeoJSON operation: the page's facilities (with their JSON ``properties``) as features."""
+def facility_feature_collection(*, properties: list[dict], page: dict) -> dict:
+    """The body of the GeoJSON operation: the page's facilities (their JSON list records) as features."""
     return {
         "type": "FeatureCollection",
         "count": page["count"],
         "next": page["next"],
         "previous": page["previous"],
         "attribution": GAZETTEER_ATTRIBUTION,
-        "features": [
-            facility_feature(facility=facility, properties=props)
-            for facility, props in zip(facilities, properties, strict=True)
-        ],
+        "features": [facility_feature(properties=props) for props in properties],
     }
 
 

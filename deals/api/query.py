@@ -69,6 +69,13 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
     """
 
     def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            # No filter asked for: a FilterSet would only deep-copy its filters (a third of an uncached list's
+            # time) to give the queryset back unchanged, since every filter returns it as is when empty.
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

@@ -15,11 +15,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api.renderers_json import FastJSONRenderer
 from deals.api.serializers import (
     ErrorDetailSerializer,
     LicenseSerializer,  # one "License" component, shared with the API index
@@ -161,7 +161,7 @@ RELEASE_EXAMPLE = {
 class ReleaseViewBase(StrictQueryMixin, APIView):
     """JSON only, strict query string (only ``format=json``), read-only."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     schema = docs.ApiAutoSchema()
     http_method_names = ["get", "head", "options"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
 from deals.api.query import StrictFilterBackend
+from deals.api.renderers_json import FastJSONRenderer
 from deals.api.views import StrictQueryMixin
 from deals.filtersets import DealFilterSet, FacilityFilterSet
 from deals.models import Deal, Facility
@@ -181,7 +181,7 @@ class StatsAutoSchema(docs.ApiAutoSchema):
 class StatsView(StrictQueryMixin, APIView):
     """Base of the statistics views: ``group_by`` plus the list's filters, JSON only."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     filter_backends = [StrictFilterBackend]
     schema = StatsAutoSchema()
     # Subclasses declare these.

@@ -33,11 +33,18 @@ from deals.api.csv import (
     FacilityCsvSerializer,
     SourceCsvSerializer,
 )
+from deals.api.fast.commodities import commodity_records
+from deals.api.fast.companies import company_records
+from deals.api.fast.deals import deal_records
+from deals.api.fast.facilities import facility_records
+from deals.api.fast.sources import source_records
+from deals.api.fast.views import FastReadMixin
 from deals.api.geojson import GEOJSON_SCHEMA, GeoJsonRenderer, facility_feature_collection
 from deals.api.pagination import ListPagination
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE, PublicationLifecycleMixin
 from deals.api.query import StrictFilterBackend, StrictOrderingFilter, filterset_repeatable, query_params_check
 from deals.api.renderers import CsvRenderer
+from deals.api.renderers_json import FastJSONRenderer
 from deals.api.serializers import (
     ApiIndexSerializer,
     CommoditySerializer,
@@ -126,16 +133,17 @@ class StrictQueryMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         # Errors are JSON whatever the negotiated format: a CSV error body would be unreadable.
         if response.status_code >= 400 and not isinstance(getattr(response, "accepted_renderer", None), JSONRenderer):
-            response.accepted_renderer = JSONRenderer()
+            response.accepted_renderer = FastJSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
             response.renderer_context = self.get_renderer_context()
         return response
 
 
-class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
+class ReadOnlyResourceViewSet(StrictQueryMixin, FastReadMixin, ReadOnlyModelViewSet):
     """Base of every resource: read-only (writes get 405), looked up by slug, paginated, filterable, orderable;
     lists and details are JSON, and the ``csv`` action (routed at ``/api/v1/<collection>.csv``) is the list as
-    CSV, with the same filters, ordering and pages."""
+    CSV, with the same filters, ordering and pages. A subclass that declares ``fast_records`` serves its JSON list
+    and detail through it (deals/api/fast/)."""
 
     lookup_field = "slug"
     lookup_value_regex = SLUG_REGEX
@@ -152,7 +160,7 @@ class ReadOnlyResourceViewSet(StrictQueryMixin, ReadOnlyModelViewSet):
     action_renderers = {"csv": CsvRenderer, "geojson": GeoJsonRenderer}
 
     def get_renderers(self):
-        return [self.action_renderers.get(getattr(self, "action", None), JSONRenderer)()]
+        return [self.action_renderers.get(getattr(self, "action", None), FastJSONRenderer)()]
 
     def format_hint(self, requested: str) -> str:
         if getattr(self, "action", None) == "list" and requested == "csv":
@@ -260,6 +268,7 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
 
     serializer_class = DealSerializer
     detail_serializer_class = DealDetailSerializer
+    fast_records = staticmethod(deal_records)
     csv_serializer_class = DealCsvSerializer
     filterset_class = DealFilterSet
     ordering_fields = {
@@ -293,6 +302,7 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
 
     serializer_class = CompanySerializer
     detail_serializer_class = CompanyDetailSerializer
+    fast_records = staticmethod(company_records)
     csv_serializer_class = CompanyCsvSerializer
     filterset_class = CompanyFilterSet
     ordering_fields = {
@@ -343,6 +353,7 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
 
     serializer_class = FacilitySerializer
     detail_serializer_class = FacilityDetailSerializer
+    fast_records = staticmethod(facility_records)
     csv_serializer_class = FacilityCsvSerializer
     filterset_class = FacilityFilterSet
     ordering_fields = {
@@ -366,11 +377,11 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
     @action(detail=False, url_path="geojson", url_name="geojson")
     def geojson(self, request, *args, **kwargs):
         """The list as a GeoJSON FeatureCollection (``/api/v1/facilities.geojson``): see deals/api/geojson.py."""
+        # The features' properties are the JSON list's records (the fast read path, as the list itself).
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        properties = FacilitySerializer(page, many=True, context=self.get_serializer_context()).data
+        properties = facility_records(rows=self.paginator.page_queryset(queryset, request, self), request=request)
         response = self.get_paginated_response(properties)
-        response.data = facility_feature_collection(facilities=page, properties=properties, page=response.data)
+        response.data = facility_feature_collection(properties=properties, page=response.data)
         return response
 
 
@@ -390,6 +401,7 @@ class SourceViewSet(ReadOnlyResourceViewSet):
 
     serializer_class = SourceSerializer
     detail_serializer_class = SourceDetailSerializer
+    fast_records = staticmethod(source_records)
     csv_serializer_class = SourceCsvSerializer
     filterset_class = SourceFilterSet
     ordering_fields = {
@@ -419,6 +431,7 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
     """Commodities."""
 
     serializer_class = CommoditySerializer
+    fast_records = staticmethod(commodity_records)
     csv_serializer_class = CommodityCsvSerializer
     filterset_class = CommodityFilterSet
     ordering_fields = {
@@ -436,7 +449,7 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
 class ApiIndexView(StrictQueryMixin, APIView):
     """The API root: links to every collection and to the documentation."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     schema = docs.ApiAutoSchema()
 
     @extend_schema(

@@ -171,8 +171,9 @@ class TestDeals(ReadEndpointSuite):
     list_fields = set(DealSerializer.Meta.fields)
     detail_fields = set(DealDetailSerializer.Meta.fields)
     label_field = "title"
-    list_queries = 7  # count, page, party links+companies, facilities, commodities, stages, evidence+sources
-    detail_queries = 6  # the row, then the five prefetches
+    list_queries = 3  # count, page rows (values), every relation of the page in one UNION ALL (deals/api/fast/)
+    detail_queries = 2  # the row, its relations
+    csv_queries = 7  # count, page, party links+companies, facilities, commodities, stages, evidence+sources
     filter_cases = [
         FilterCase("type", _pair(DealFactory, "deal_type", Deal.Type.GRANT, Deal.Type.OFFTAKE)),
         FilterCase("status", _pair(DealFactory, "status", Deal.Status.CLOSED, Deal.Status.SIGNED)),
@@ -341,8 +342,9 @@ class TestCompanies(ReadEndpointSuite):
     basename = "company"
     list_fields = set(CompanySerializer.Meta.fields)
     detail_fields = set(CompanyDetailSerializer.Meta.fields)
-    list_queries = 4  # count, page (with parent and annotated counts), evidence+sources, facility links+facilities
-    detail_queries = 4  # the row, evidence+sources, facility links+facilities, deal links+deals
+    list_queries = 3  # count, page rows (values, with parent and counts), every relation of the page (deals/api/fast/)
+    detail_queries = 2  # the row, its relations (evidence, facility links, deal links) in one UNION ALL
+    csv_queries = 4  # count, page (with parent and annotated counts), evidence+sources, facility links+facilities
     filter_cases = [
         FilterCase("kind", _pair(CompanyFactory, "kind", Company.Kind.AGENCY, Company.Kind.COMPANY)),
         FilterCase("country", _pair(CompanyFactory, "country", "CN", "US")),
@@ -474,8 +476,9 @@ class TestFacilities(ReadEndpointSuite):
     basename = "facility"
     list_fields = set(FacilitySerializer.Meta.fields)
     detail_fields = set(FacilityDetailSerializer.Meta.fields)
-    list_queries = 6  # count, page, company links+companies, commodities, deals, evidence+sources
-    detail_queries = 5
+    list_queries = 3  # count, page rows (values), every relation of the page in one UNION ALL (deals/api/fast/)
+    detail_queries = 2  # the row, its relations
+    csv_queries = 6  # count, page, company links+companies, commodities, deals, evidence+sources
     filter_cases = [
         FilterCase("kind", _pair(FacilityFactory, "kind", Facility.Kind.MINE, Facility.Kind.MAGNET)),
         FilterCase("status", _pair(FacilityFactory, "status", Facility.Status.OPERATING, Facility.Status.PLANNED)),
