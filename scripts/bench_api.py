@@ -350,7 +350,7 @@ def deep_rows(server: Gunicorn, args, *, label: str, size: str, first_url: str, 
     return [*rows, Row(what, measured, f"cursor first {timing_text(cursor_first)}", ratio, "<= 1.5x", verdict(ok))]
 
 
-def cursor_walk_end(url: str, *, budget_s: float = 300) -> tuple[str, int]:
+def cursor_walk_end(url: str, *, budget_s: float = 240) -> tuple[str, int]:
     """Follow ``next`` links from ``url`` to the end (or ``budget_s``); return the last page's URL and the count."""
     began, walked = time.perf_counter(), 0
     while True:
