@@ -403,6 +403,14 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start.")
     began = time.perf_counter()
     rows: list[Row] = []
+    try:
+        phases_run(rows, env, args, cases, databases)
+    finally:  # whatever failed, the rows measured so far are printed
+        table_print(rows, args, elapsed=time.perf_counter() - began)
+
+
+def phases_run(rows: list[Row], env: dict[str, str], args, cases: set[str], databases: set[str]) -> None:
+    """The PostgreSQL phases (1k deals, then grown to 100k), then SQLite at 100k; rows appended as measured."""
     with tempfile.TemporaryDirectory(prefix="reexapi-bench-") as tmp:
         env["REEXAPI_BENCH_BODY_DIR"] = tmp
         body_dir = Path(tmp)
@@ -438,7 +446,6 @@ def main() -> None:
         client = redis.Redis.from_url("redis://127.0.0.1:6379/13")
         for key in client.scan_iter(":1:reexapi:*"):
             client.delete(key)
-    table_print(rows, args, elapsed=time.perf_counter() - began)
 
 
 def table_print(rows: list[Row], args, *, elapsed: float) -> None:

@@ -115,8 +115,11 @@ def deals_copy(*, total: int, using: str = "default", verbose: bool = False) -> 
         dataset_version_bump()
     if connection.vendor == "postgresql":
         step = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # the planner must know the tables grew a hundredfold
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")  # longer than a request's timeout at 100k
+            # The planner must know the tables grew a hundredfold.
+            tables = ", ".join(["deals_deal", *(table for table, _ in _DEAL_CHILD_TABLES)])
+            cursor.execute(f"ANALYZE {tables}")
         lap("ANALYZE", step)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM deals_deal")
