@@ -42,16 +42,16 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified, JsonResponse
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
 from deals import outages
+from deals.api.negotiation import negotiated_format_get
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,54 @@ def dataset_version_get() -> str:
     """
     from deals.models import DatasetVersion
 
-    version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    version = _version_read_checked()
     if version is None:
         DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=secrets.token_hex(16))], ignore_conflicts=True)
         version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).get()
     return version
+
+
+def _version_read(connection) -> str | None:
+    """The version row's token, or ``None`` when the row is missing: one statement, no ORM query compiled.
+
+    Raw SQL because this runs on every API request, a cache hit included, where compiling the equivalent QuerySet
+    cost about as much CPU as the rest of the hit.
+    """
+    from deals.models import DatasetVersion
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {DatasetVersion._meta.db_table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _version_read_checked() -> str | None:
+    """:func:`_version_read`, the read itself serving as the request's connection health check.
+
+    With ``CONN_HEALTH_CHECKS`` Django checks a kept connection with a ``SELECT 1`` before a request's first query:
+    a second round trip to the database on every cache hit, whose only query is this one. Here that first query is
+    the version read: if it fails on a kept connection that then proves unusable (killed, server restarted), the
+    connection is closed and the read tried once more on a new one, which is what the health check would have
+    done. A failure on a usable connection (a statement timeout: the database is stalled) is raised at once, as
+    before, so a stall still costs one timeout, not two.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    health_check_due = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if not health_check_due:
+        return _version_read(connection)
+    connection.health_check_done = True
+    try:
+        return _version_read(connection)
+    except outages.DATABASE_UNAVAILABLE_ERRORS:
+        if connection.is_usable():
+            raise
+        connection.close()
+        return _version_read(connection)
 
 
 def dataset_version_bump() -> str:
@@ -160,40 +203,6 @@ def code_fingerprint_get() -> str:
             digest.update(str(path.relative_to(base)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def negotiated_format_get(*, request: HttpRequest) -> str | None:
-    """What content negotiation will choose for ``request``: ``"<format> <media type>"`` of the renderer.
-
-    Computed the way the view will do it (its renderers for this action, its negotiation class, ``?format=`` and
-    the Accept header), so that Accept headers that choose the same renderer share one ETag and one cached
-    response (``Accept: application/json; x=<random>`` is the same as ``Accept: application/json``), while JSON and
-    CSV of one URL stay apart. ``None`` when negotiation fails (the view answers 404/406/400, never cached). A
-    path that is not a DRF view gets its Accept media types, parameters dropped.
-    """
-    from rest_framework.views import APIView
-
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
-        match = None
-    view_class = getattr(match.func, "cls", None) if match else None
-    if view_class is None or not issubclass(view_class, APIView):
-        accepted = (item.split(";")[0].strip().lower() for item in request.headers.get("Accept", "*/*").split(","))
-        return ",".join(sorted({item for item in accepted if item}))
-    view = view_class(**getattr(match.func, "initkwargs", {}))
-    actions = getattr(match.func, "actions", None)
-    if actions:
-        method = request.method.lower()
-        view.action = actions.get("get" if method == "head" and "head" not in actions else method)
-    view.args, view.kwargs = match.args, match.kwargs
-    try:
-        # DRF's negotiation reads only these attributes of its request (``?format=`` and the Accept header).
-        negotiable = SimpleNamespace(query_params=request.GET, headers=request.headers, META=request.META)
-        renderer, media_type = view.get_content_negotiator().select_renderer(negotiable, view.get_renderers())
-    except Exception:
-        return None
-    return f"{renderer.format} {media_type}"
 
 
 def response_cache_key_get(*, request: HttpRequest, version: str, negotiated: str) -> str:
