@@ -29,8 +29,8 @@ from django.db import connection
 
 MAX_EXAMPLES = 15
 # The index, list + CSV + detail of five collections, the facilities' GeoJSON, the two statistics, the change feed,
-# three histories and four release operations (list, index.json, detail, file).
-OPERATIONS = 27
+# three histories, four release operations (list, index.json, detail, file) and the search across resources.
+OPERATIONS = 28
 PHASES = ("examples", "coverage", "fuzzing")
 # A mode takes 2 to 4 minutes on a loaded 2-core machine.
 ST_TIMEOUT = 600
