@@ -114,6 +114,18 @@ SEARCH_EXAMPLE = {
 }
 
 
+# The pagination's own parameters, as the lists document them (an APIView gets none from drf-spectacular).
+_PAGE_PARAMETERS = [
+    OpenApiParameter(
+        name=parameter["name"],
+        type=parameter["schema"],
+        required=False,
+        description=parameter["description"],
+    )
+    for parameter in StrictPageNumberPagination().get_schema_operation_parameters(None)
+]
+
+
 class SearchView(StrictQueryMixin, APIView):
     """``/api/v1/search/``: the published records of every searchable type matching ``q``, ranked."""
 
@@ -155,6 +167,7 @@ class SearchView(StrictQueryMixin, APIView):
                 description="Only hits of these types, comma-separated (`type=deal,company`). Default (also when "
                 "empty): all. An unknown type is a 400.",
             ),
+            *_PAGE_PARAMETERS,
             OpenApiParameter(
                 name="format",
                 type=str,
