@@ -75,7 +75,7 @@ def search_params(*, params) -> tuple[str, list[str]]:
     """``q`` and the selected types from the query string, or a 400 naming every parameter that is wrong."""
     errors: dict[str, list[str]] = {}
     q = params.get(Q_PARAM)
-    if q is None or not q.strip():
+    if not q:  # missing or empty; a blank or punctuation-only q has no terms and finds nothing
         errors[Q_PARAM] = [f"Required: the text to search for, 1 to {MAX_Q_LENGTH} characters."]
     types: list[str] = []
     for raw in params.getlist(TYPE_PARAM):  # given once at most (deals.api.query)
@@ -114,6 +114,18 @@ SEARCH_EXAMPLE = {
 }
 
 
+# The pagination's own parameters, as the lists document them (an APIView gets none from drf-spectacular).
+_PAGE_PARAMETERS = [
+    OpenApiParameter(
+        name=parameter["name"],
+        type=parameter["schema"],
+        required=False,
+        description=parameter["description"],
+    )
+    for parameter in StrictPageNumberPagination().get_schema_operation_parameters(None)
+]
+
+
 class SearchView(StrictQueryMixin, APIView):
     """``/api/v1/search/``: the published records of every searchable type matching ``q``, ranked."""
 
@@ -136,14 +148,15 @@ class SearchView(StrictQueryMixin, APIView):
         "rules are those of each list's `q`: every term (a run of letters and digits) must match a whole word "
         "after both are stemmed (Porter), case-insensitively; names and titles weigh most, then summaries and "
         "descriptions, then evidence quotes and linked commodities' names. A `q` without any letter or digit "
-        "matches nothing. Each hit has a short highlighted fragment (HTML-escaped text, matches in "
+        "finds nothing. Each hit has a short highlighted fragment (HTML-escaped text, matches in "
         "`<mark>…</mark>`).",
         parameters=[
             OpenApiParameter(
                 name=Q_PARAM,
-                type=str,
+                type={"type": "string", "minLength": 1},
                 required=True,
-                description=f"The text to search for: 1 to {MAX_Q_LENGTH} characters. Missing or blank: 400.",
+                description=f"The text to search for: 1 to {MAX_Q_LENGTH} characters (missing or empty: 400). A "
+                "value without any letter or digit (e.g. `!` or spaces) has no terms and finds nothing.",
             ),
             OpenApiParameter(
                 name=TYPE_PARAM,
@@ -154,6 +167,7 @@ class SearchView(StrictQueryMixin, APIView):
                 description="Only hits of these types, comma-separated (`type=deal,company`). Default (also when "
                 "empty): all. An unknown type is a 400.",
             ),
+            *_PAGE_PARAMETERS,
             OpenApiParameter(
                 name="format",
                 type=str,

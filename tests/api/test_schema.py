@@ -13,11 +13,13 @@ from django.conf import settings
 from django.core.management import call_command
 
 SNAPSHOT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-OPERATIONS = 27  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, four of releases (their
-# `latest` is the version `latest` of the detail and the file), the two statistics, the change feed, three histories
+OPERATIONS = 28  # the index, list + CSV + detail of five collections, the facilities' GeoJSON, four of releases (their
+# `latest` is the version `latest` of the detail and the file), the two statistics, the change feed, three histories,
+# the search across resources
 RELEASES = "/api/v1/releases/"  # not collections of records: checked by tests/api/test_releases.py
 STATS = "/api/v1/stats/"
 FEED = "/api/v1/changes/"
+SEARCH = "/api/v1/search/"
 
 
 def _is_detail(path: str) -> bool:
@@ -156,6 +158,9 @@ def test_list_parameters_are_the_accepted_query_parameters(schema):
         if _is_detail(path) or path == "/api/v1/" or path.startswith(RELEASES):
             continue
         view = resolve(path).func.cls
+        if path == SEARCH:  # q, type, the pages and format
+            assert documented == view().allowed_query_params() == {"q", "type", "page", "page_size", "format"}
+            continue
         if path.startswith(STATS):  # the list's filters, group_by and format
             accepted = view().allowed_query_params()
             assert accepted == set(view.filterset_class.base_filters) | {"group_by", "format"}
@@ -296,6 +301,8 @@ def test_query_parameter_limits_are_documented(schema):
             # Empty means "no filter" for filters only: an empty ordering, page, page_size, format or group_by
             # (statistics) is a 400.
             empty_is_no_filter = parameter["name"] not in ("ordering", "page", "page_size", "format", "group_by")
+            if path == SEARCH and parameter["name"] == "q":  # required: empty is a 400
+                empty_is_no_filter = False
             assert parameter["allowEmptyValue"] is empty_is_no_filter, (path, parameter["name"])
 
 

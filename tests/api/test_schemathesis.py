@@ -29,8 +29,8 @@ from django.db import connection
 
 MAX_EXAMPLES = 15
 # The index, list + CSV + detail of five collections, the facilities' GeoJSON, the two statistics, the change feed,
-# three histories and four release operations (list, index.json, detail, file).
-OPERATIONS = 27
+# three histories, four release operations (list, index.json, detail, file) and the search across resources.
+OPERATIONS = 28
 PHASES = ("examples", "coverage", "fuzzing")
 # A mode takes 3 to 5 minutes while the other database's suite runs beside it (.ci/run), and over 10 at a load of
 # 15: the limit only stops a hang from lasting until CI's own limit, it is not a speed test.

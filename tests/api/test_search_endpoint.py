@@ -76,7 +76,6 @@ def test_pages_and_link_header(client):
     [
         ({}, "q"),
         ({"q": ""}, "q"),
-        ({"q": "   "}, "q"),
         ({"q": "x" * 201}, "q"),
         ({"q": "magnet", "type": "deal,source"}, "type"),
         ({"q": "magnet", "type": ["deal", "company"]}, "type"),
@@ -94,7 +93,8 @@ def test_bad_parameters_are_400s_naming_the_parameter(client, params, parameter)
 @pytest.mark.django_db
 def test_a_query_without_terms_finds_nothing(client):
     DealFactory(title="Offtake")
-    assert client.get(URL, {"q": "!!!"}).json() == {"count": 0, "next": None, "previous": None, "results": []}
+    for q in ("!!!", "   "):
+        assert client.get(URL, {"q": q}).json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 @pytest.mark.django_db
