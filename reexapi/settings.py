@@ -430,6 +430,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "sources", "description": "The documents every public fact is quoted from, with their digests."},
         {"name": "commodities", "description": "The commodity vocabulary: elements, groups, materials, products."},
         {
+            "name": "search",
+            "description": "One full-text search across deals, companies, facilities and commodities, ranked, each "
+            "hit with a highlighted fragment of the text that matched.",
+        },
+        {
             "name": "changes",
             "description": "The change feed: every public change to a deal, company or facility, oldest first, "
             "resumed from a cursor (`since`); each record's own history is under `<record>/history/`.",

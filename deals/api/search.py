@@ -32,9 +32,12 @@ class SearchHitSerializer(serializers.Serializer):
     slug = serializers.CharField(read_only=True, help_text="The record's slug (unique within its type).")
     name = serializers.CharField(read_only=True, help_text="The deal's title, or the record's name.")
     url = serializers.URLField(read_only=True, help_text="Absolute URL of the record in the API.")
-    rank = serializers.FloatField(
+    rank = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=6,
         read_only=True,
-        help_text="Relevance: higher is better. Comparable only between the hits of one database (PostgreSQL's "
+        help_text="Relevance as a decimal string (six places, like every number in this API): higher is better. "
+        "Comparable only between the hits of one database (PostgreSQL's "
         "ts_rank, SQLite's negated bm25), not across deployments.",
     )
     fragment = serializers.CharField(
@@ -99,7 +102,7 @@ SEARCH_EXAMPLE = {
             "slug": "example-magnet-offtake",
             "name": "Example Co. magnet offtake",
             "url": "http://127.0.0.1:8000/api/v1/deals/example-magnet-offtake/",
-            "rank": 0.69,
+            "rank": "0.690000",
             "fragment": "Example Co. <mark>magnet</mark> offtake Example Co. will buy the <mark>magnets</mark>",
         },
         {
@@ -107,7 +110,7 @@ SEARCH_EXAMPLE = {
             "slug": "example-magnet-plant",
             "name": "Example magnet plant",
             "url": "http://127.0.0.1:8000/api/v1/facilities/example-magnet-plant/",
-            "rank": 0.61,
+            "rank": "0.610000",
             "fragment": "Example <mark>magnet</mark> plant",
         },
     ],
@@ -193,7 +196,7 @@ class SearchView(StrictQueryMixin, APIView):
                 "slug": hit.slug,
                 "name": hit.name,
                 "url": request.build_absolute_uri(reverse(f"api:{_BASENAMES[hit.type]}-detail", args=[hit.slug])),
-                "rank": hit.rank,
+                "rank": f"{hit.rank:.6f}",
                 "fragment": hit.fragment,
             }
             for hit in page
