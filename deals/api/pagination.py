@@ -5,11 +5,13 @@ corrected) and, on the five collections, cursor (keyset) pages whose cost does n
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import InvalidPage
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from deals.api.cursor import (
     CURSOR_MAX_LENGTH,
@@ -165,9 +167,11 @@ _CURSOR_HELP = (
     "Cursor (keyset) paging, for walking a whole list or reaching deep pages: send an empty `cursor=` for the first "
     "page, then follow `next` and `previous` (also in the `Link` header), whose `cursor` values are opaque. A page "
     "costs the same however deep it is, and its `count` is null. A cursor is valid with the filters, search and "
-    "`ordering` it was made with (any `page_size`); a malformed or altered cursor, one made for other filters or "
-    "another ordering, or `cursor` together with `page`, is a 400 naming `cursor`."
+    "`ordering` it was made with (any `page_size`). A value outside the pattern is a 400 naming `cursor`; a cursor "
+    "this API did not make for this list (altered, or made for other filters, another search or another ordering) "
+    "names no page of it: a 404 naming `cursor`. With a cursor, `page` is ignored."
 )
+_CURSOR_PATTERN = r"^[-A-Za-z0-9_.]*$"
 
 
 class ListPagination(StrictPageNumberPagination):
@@ -206,10 +210,11 @@ class ListPagination(StrictPageNumberPagination):
     def _cursor_page_queryset(self, queryset, request, view):
         """The cursor page as a sliced queryset: one query reads the key values of up to ``page_size + 1`` rows
         after (or, going back, before) the cursor's boundary; the page is then those rows by primary key."""
+        # The cursor names the page, so `page` is ignored, though a malformed one is still the 400 it always is. (A
+        # 400 for the pair would refuse requests the schema allows: OpenAPI cannot say that two parameters exclude
+        # each other.)
         if self.page_query_param in request.query_params:
-            raise ValidationError(
-                {self.cursor_query_param: ["cursor and page cannot be combined: send one or the other."]}
-            )
+            _positive_int(name=self.page_query_param, raw=request.query_params[self.page_query_param])
         page_size = self.get_page_size(request)
         queryset, keys = ordering_keys(queryset)
         fingerprint = self._fingerprint(request=request, view=view, keys=keys)
@@ -219,14 +224,17 @@ class ListPagination(StrictPageNumberPagination):
             try:
                 cursor = cursor_decode(token=raw, fingerprint=fingerprint, keys=len(keys))
             except CursorError as error:
-                raise ValidationError(
-                    {
-                        self.cursor_query_param: [
-                            f"This cursor cannot be used here: {error} Follow the next or previous link of a page, "
-                            "or start again with an empty cursor=."
-                        ]
-                    }
-                ) from None
+                detail = {
+                    self.cursor_query_param: [
+                        f"This cursor cannot be used here: {error} Follow the next or previous link of a page, "
+                        "or start again with an empty cursor=."
+                    ]
+                }
+                # Outside the documented pattern: malformed input (400). Inside it: a well-formed name of a page
+                # this list does not have, like a page number past the end (404).
+                if not re.fullmatch(_CURSOR_PATTERN, raw):
+                    raise ValidationError(detail) from None
+                raise NotFound(detail) from None
         backwards = cursor is not None and cursor.backwards
         walk_keys = [key.flipped() for key in keys] if backwards else keys
         walk = queryset.order_by(*(key.order_by() for key in walk_keys))
@@ -256,7 +264,9 @@ class ListPagination(StrictPageNumberPagination):
             token = cursor_encode(
                 cursor=Cursor(values=values, backwards=backwards, inclusive=inclusive), fingerprint=fingerprint
             )
-            return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, token)
+            # Without `page`, which a cursor page ignores: the links stay the canonical URL of their page.
+            url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+            return replace_query_param(url, self.cursor_query_param, token)
 
         next_link = previous_link = None
         if cursor is None or not cursor.backwards:
@@ -319,6 +329,6 @@ class ListPagination(StrictPageNumberPagination):
                 "required": False,
                 "in": "query",
                 "description": _CURSOR_HELP,
-                "schema": {"type": "string", "maxLength": CURSOR_MAX_LENGTH, "pattern": r"^[-A-Za-z0-9_.]*$"},
+                "schema": {"type": "string", "maxLength": CURSOR_MAX_LENGTH, "pattern": _CURSOR_PATTERN},
             },
         ]

@@ -356,8 +356,8 @@ def _next_cursor(client, basename: str = "deal", **params) -> str:
     return parse_qs(urlsplit(body["next"]).query)["cursor"][0]
 
 
-def _assert_cursor_400(response, *words: str) -> None:
-    assert response.status_code == 400, response.content[:300]
+def _assert_cursor_400(response, *words: str, status: int = 400) -> None:
+    assert response.status_code == status, response.content[:300]
     body = response.json()
     assert list(body) == ["cursor"], body
     for word in words:
@@ -374,8 +374,9 @@ def _signed(document: dict) -> str:
     "token",
     ["abc", "abc.def", ".", "eyJ2Ijpb.", "é.é", "a" * 100 + "." + "b" * 16, "!!!.???"],
 )
-def test_malformed_cursor_is_400(client, few_deals, token):
-    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": token}), "cursor")
+def test_malformed_cursor_is_400_and_a_well_formed_foreign_one_404(client, few_deals, token):
+    status = 404 if re.fullmatch(r"[-A-Za-z0-9_.]*", token) else 400
+    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": token}), "cursor", status=status)
 
 
 def test_tampered_cursor_is_400(client, few_deals):
@@ -384,9 +385,9 @@ def test_tampered_cursor_is_400(client, few_deals):
     document = json.loads(cursor_module._b64decode(payload))
     document["v"][-1][1] = "aaa"  # another boundary row, signature kept
     forged = cursor_module._b64encode(json.dumps(document).encode("utf-8")) + "." + signature
-    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": forged}), "altered")
+    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": forged}), "altered", status=404)
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
-    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": flipped}), "altered")
+    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": flipped}), "altered", status=404)
 
 
 @pytest.mark.parametrize(
@@ -398,15 +399,17 @@ def test_tampered_cursor_is_400(client, few_deals):
         ({}, "company"),  # another list
     ],
 )
-def test_cursor_from_another_list_ordering_or_filter_set_is_400(client, few_deals, params, basename):
+def test_cursor_from_another_list_ordering_or_filter_set_is_404(client, few_deals, params, basename):
     token = _next_cursor(client)
     response = client.get(reverse(f"api:{basename}-list"), {"cursor": token, **params})
-    _assert_cursor_400(response, "another list, ordering, search or set of filters")
+    _assert_cursor_400(response, "another list, ordering, search or set of filters", status=404)
 
 
 def test_cursor_of_a_filtered_list_is_refused_without_the_filter(client, few_deals):
     token = _next_cursor(client, status="signed", ordering="-amount_usd")
-    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": token, "ordering": "-amount_usd"}), "filters")
+    _assert_cursor_400(
+        client.get(reverse("api:deal-list"), {"cursor": token, "ordering": "-amount_usd"}), "filters", status=404
+    )
     ok = client.get(reverse("api:deal-list"), {"cursor": token, "ordering": "-amount_usd", "status": "signed"})
     assert ok.status_code == 200
 
@@ -423,17 +426,22 @@ def test_cursor_of_a_filtered_list_is_refused_without_the_filter(client, few_dea
         {"v": "x", "b": 0, "i": 0},
     ],
 )
-def test_signed_but_unusable_cursor_is_400_not_500(client, few_deals, document):
+def test_signed_but_unusable_cursor_is_404_not_500(client, few_deals, document):
     token = _next_cursor(client)
     fingerprint = json.loads(cursor_module._b64decode(token.split(".")[0]))["f"]
     response = client.get(reverse("api:deal-list"), {"cursor": _signed({**document, "f": fingerprint})})
-    _assert_cursor_400(response, "cursor")
+    _assert_cursor_400(response, "cursor", status=404)
 
 
-def test_cursor_with_page_is_400(client, few_deals):
-    _assert_cursor_400(client.get(reverse("api:deal-list"), {"cursor": "", "page": "1"}), "page")
+def test_cursor_wins_over_page_but_a_malformed_page_is_still_400(client, few_deals):
+    first = client.get(reverse("api:deal-list"), {"cursor": "", "page_size": 2})
+    assert client.get(reverse("api:deal-list"), {"cursor": "", "page_size": 2, "page": "3"}).json() == first.json()
     token = _next_cursor(client)
-    _assert_cursor_400(client.get(reverse("api:deal-csv"), {"cursor": token, "page": "2"}), "page")
+    second = client.get(reverse("api:deal-csv"), {"cursor": token, "page_size": 2})
+    with_page = client.get(reverse("api:deal-csv"), {"cursor": token, "page_size": 2, "page": "2"})
+    assert with_page.status_code == 200 and with_page.content == second.content
+    bad = client.get(reverse("api:deal-list"), {"cursor": "", "page": "x"})
+    assert bad.status_code == 400 and list(bad.json()) == ["page"]
 
 
 def test_overlong_cursor_is_400(client, few_deals):
