@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
+import psycopg
+from django.conf import settings
 from django.db import connections
 from django.db.models import CharField, F, Func, IntegerField, QuerySet, TextField, Value, Window
 from django.db.models.expressions import RawSQL
@@ -233,6 +235,33 @@ def relations_fetch_compiled(
     ids = orjson.dumps(list(owners)).decode()
     for slot in slots:
         bound[slot] = ids
-    with connection.cursor() as cursor:
+    with _statement_cursor(connection) as cursor:
         cursor.execute(sql, bound)
         return _grouped(cursor.fetchall())
+
+
+class _PreparedCursor(psycopg.Cursor):
+    """Server-side binding (Django's psycopg cursors bind on the client, which cannot prepare), prepared on first
+    use: psycopg keeps the prepared statement per connection and prepares it again on a new one."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def _statement_cursor(connection):
+    """A cursor for a compiled query that runs on every request: on PostgreSQL a server-side prepared statement
+    (planning the relations union took 0.6 ms of its 2 ms; a prepared statement is planned once per connection)
+    unless ``REEXAPI_DB_PREPARED_STATEMENTS`` is off; elsewhere the usual cursor. Either way Django's cursor wrapper
+    runs it, so query logging, counting and error translation see it like any other query."""
+    if connection.vendor != "postgresql" or not settings.REEXAPI_DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    # What connection.cursor() does before it makes its (client-binding) cursor.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            # Django turns preparing off (None), which refuses prepare=True too; a threshold that no query reaches
+            # keeps every other query unprepared, as Django wants, and lets this one ask.
+            connection.connection.prepare_threshold = 2**31
+        raw = _PreparedCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
