@@ -14,7 +14,7 @@ import re
 
 from rest_framework import serializers
 
-from deals.api.serializers import _count, _detail_url
+from deals.api.serializers.fields import count_field, detail_url_field
 from deals.models import Commodity, Company, Deal, Facility, Source
 from deals.models.deal_terms import DEAL_TERM_FIELDS
 
@@ -79,13 +79,13 @@ class _EvidencedCsvMixin(serializers.Serializer):
 class DealCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
     """A deal as one flat CSV row."""
 
-    url = _detail_url("deal")
+    url = detail_url_field("deal")
     countries = serializers.SerializerMethodField(help_text="ISO codes, semicolon-joined.")
     commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
     stages = serializers.SerializerMethodField(help_text="Stage slugs, semicolon-joined.")
     parties = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
     facilities = serializers.SerializerMethodField(help_text="Facility slugs, semicolon-joined.")
-    evidence_count = _count("Number of evidence quotes.")
+    evidence_count = count_field("Number of evidence quotes.")
 
     class Meta:
         model = Deal
@@ -133,13 +133,13 @@ class DealCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
 class CompanyCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
     """A company as one flat CSV row."""
 
-    url = _detail_url("company")
+    url = detail_url_field("company")
     country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
     aliases = serializers.SerializerMethodField(help_text="Aliases, semicolon-joined.")
     parent = serializers.CharField(source="parent_public.slug", read_only=True, default="", help_text="Parent's slug.")
-    deal_count = _count("Number of deals.")
-    facility_count = _count("Number of facility roles.")
-    evidence_count = _count("Number of evidence quotes.")
+    deal_count = count_field("Number of deals.")
+    facility_count = count_field("Number of facility roles.")
+    evidence_count = count_field("Number of evidence quotes.")
 
     class Meta:
         model = Company
@@ -169,12 +169,12 @@ class CompanyCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
 class FacilityCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
     """A facility as one flat CSV row: location, capacity, dates, jobs and investment with their qualifiers."""
 
-    url = _detail_url("facility")
+    url = detail_url_field("facility")
     country = serializers.CharField(source="country.code", read_only=True, help_text="ISO code.")
     companies = serializers.SerializerMethodField(help_text="'company-slug:role' pairs, semicolon-joined.")
     commodities = serializers.SerializerMethodField(help_text="Commodity slugs, semicolon-joined.")
     deals = serializers.SerializerMethodField(help_text="Slugs of the deals concerning the facility, semicolon-joined.")
-    evidence_count = _count("Number of evidence quotes.")
+    evidence_count = count_field("Number of evidence quotes.")
 
     class Meta:
         model = Facility
@@ -226,9 +226,9 @@ class FacilityCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
 class SourceCsvSerializer(serializers.ModelSerializer):
     """A source as one flat CSV row (metadata and digests; the text is the detail's)."""
 
-    url = _detail_url("source")
+    url = detail_url_field("source")
     document_url = serializers.URLField(source="url", read_only=True, help_text="Where it is published.")
-    evidence_count = _count("Number of evidence quotes.")
+    evidence_count = count_field("Number of evidence quotes.")
 
     class Meta:
         model = Source
@@ -253,10 +253,10 @@ class SourceCsvSerializer(serializers.ModelSerializer):
 class CommodityCsvSerializer(serializers.ModelSerializer):
     """A commodity as one flat CSV row."""
 
-    url = _detail_url("commodity")
+    url = detail_url_field("commodity")
     parent = serializers.CharField(source="parent.slug", read_only=True, default="", help_text="Parent's slug.")
-    deal_count = _count("Number of deals.")
-    facility_count = _count("Number of facilities.")
+    deal_count = count_field("Number of deals.")
+    facility_count = count_field("Number of facilities.")
 
     class Meta:
         model = Commodity
