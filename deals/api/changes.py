@@ -228,8 +228,8 @@ class ChangeFeedView(APIView):
     allowed_query_params = {"since", "page_size", "format"}
 
     def initial(self, request, *args, **kwargs):
-        # The same strictness as every other endpoint (deals/api/views.py StrictQueryMixin): a write is a 405 (before
-        # any complaint about its query), unknown or repeated parameters are a 400 naming them.
+        # The same strictness as every other endpoint (StrictQueryMixin, deals/api/views/base.py): a write is a 405
+        # (before any complaint about its query), unknown or repeated parameters are a 400 naming them.
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
             raise MethodNotAllowed(request.method)
         query_params_check(params=request.query_params, allowed=self.allowed_query_params, repeatable=set())

@@ -58,13 +58,13 @@ def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, 
 
 @pytest.mark.django_db
 def test_the_viewsets_clone_a_queryset_built_once_and_never_run_it(client, settings, monkeypatch):
-    """deals/api/views.py ``_selector_queryset``: the selector runs once per process, and the memo is only ever
+    """deals/api/views/base.py ``selector_queryset``: the selector runs once per process, and the memo is only ever
     cloned, so a deal published after the first request is in the second."""
     from deals import selectors
     from deals.api import views
 
     settings.REEXAPI_RESPONSE_CACHE = False
-    views._selector_queryset.cache_clear()
+    views.selector_queryset.cache_clear()
     calls = []
     built = selectors.deal_list
     monkeypatch.setattr(selectors, "deal_list", lambda: calls.append(1) or built())
@@ -74,5 +74,5 @@ def test_the_viewsets_clone_a_queryset_built_once_and_never_run_it(client, setti
     assert sorted(d["slug"] for d in client.get(LIST).json()["results"]) == ["first-deal", "second-deal"]
     assert client.get("/api/v1/deals/second-deal/").json()["slug"] == "second-deal"
     assert calls == [1]
-    assert views._selector_queryset(selectors.deal_list)._result_cache is None
-    views._selector_queryset.cache_clear()  # the next test builds its own, from the real selector
+    assert views.selector_queryset(selectors.deal_list)._result_cache is None
+    views.selector_queryset.cache_clear()  # the next test builds its own, from the real selector
