@@ -19,6 +19,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, StrictPageNumberPagination, _positive_int
 from deals.api.publication import GONE_RESPONSE, MOVED_RESPONSE
 from deals.api.query import query_params_check
@@ -251,7 +252,7 @@ class ChangeFeedView(APIView):
             200: OpenApiResponse(ChangeFeedSerializer, description="A page of changes."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
-        examples=[docs.example("Changes after cursor 40", FEED_EXAMPLE)],
+        examples=[examples.example("Changes after cursor 40", FEED_EXAMPLE)],
     )
     def get(self, request):
         since = _since_parse(request.query_params.get("since"))
@@ -347,7 +348,7 @@ class RecordHistoryMixin:
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): docs.DETAIL_NOT_FOUND_RESPONSE,
         },
-        examples=[docs.example("A deal's history", HISTORY_EXAMPLE)],
+        examples=[examples.example("A deal's history", HISTORY_EXAMPLE)],
     )
     @action(detail=True, methods=["get"], url_path="history", filter_backends=[], pagination_class=None)
     def history(self, request, slug: str = ""):

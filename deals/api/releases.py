@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.renderers_json import FastJSONRenderer
 from deals.api.serializers import (
     ErrorDetailSerializer,
@@ -180,7 +181,7 @@ class ReleaseListView(ReleaseViewBase):
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
         examples=[
-            docs.example(
+            examples.example(
                 "Releases",
                 {
                     "latest": {"version": "2026.12.02.1", "url": f"{_BASE}/2026.12.02.1/"},
@@ -211,7 +212,7 @@ class ReleaseIndexView(ReleaseViewBase):
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
         examples=[
-            docs.example(
+            examples.example(
                 "The index", {"license": DATASET_LICENSE, "latest": "2026.12.02.1", "versions": [RELEASE_EXAMPLE]}
             )
         ],
@@ -242,7 +243,7 @@ class ReleaseDetailView(ReleaseViewBase):
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): RELEASE_NOT_FOUND,
         },
-        examples=[docs.example("A release", RELEASE_EXAMPLE)],
+        examples=[examples.example("A release", RELEASE_EXAMPLE)],
     )
     def get(self, request, version: str):
         release = release_get(version=version)

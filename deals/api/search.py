@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.pagination import StrictPageNumberPagination
 from deals.api.views import StrictQueryMixin
 from deals.selectors.search import SEARCH_TYPES, search_hits, search_hits_count, search_terms
@@ -184,7 +185,7 @@ class SearchView(StrictQueryMixin, APIView):
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
         },
-        examples=[docs.example("Hits for q=magnet", SEARCH_EXAMPLE)],
+        examples=[examples.example("Hits for q=magnet", SEARCH_EXAMPLE)],
     )
     def get(self, request):
         q, types = search_params(params=request.query_params)

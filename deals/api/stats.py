@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.query import StrictFilterBackend
 from deals.api.renderers_json import FastJSONRenderer
 from deals.api.views import StrictQueryMixin
@@ -243,7 +244,7 @@ def _stats_schema(*, noun: str, serializer, parameter: OpenApiParameter, descrip
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
             (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
         },
-        examples=[docs.example(f"{noun.capitalize()} per group", example)],
+        examples=[examples.example(f"{noun.capitalize()} per group", example)],
     )
 
 

@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.fast.views import FastReadMixin
 from deals.api.geojson import GeoJsonRenderer
 from deals.api.pagination import ListPagination
@@ -193,7 +194,7 @@ def resource_schema(
                 (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
                 (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
             },
-            examples=[docs.example(f"A page of {plural}", list_example)],
+            examples=[examples.example(f"A page of {plural}", list_example)],
         ),
         csv=extend_schema(
             operation_id=f"v1_{plural}_csv",
@@ -221,7 +222,7 @@ def resource_schema(
                 (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
                 (404, "application/json"): docs.DETAIL_NOT_FOUND_RESPONSE,
             },
-            examples=[docs.example(f"A {noun}", detail_example)],
+            examples=[examples.example(f"A {noun}", detail_example)],
         ),
         **history,
     )

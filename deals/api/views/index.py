@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.renderers_json import FastJSONRenderer
 from deals.api.serializers import (
     ApiIndexSerializer,
@@ -39,7 +40,7 @@ class ApiIndexView(StrictQueryMixin, APIView):
             200: OpenApiResponse(ApiIndexSerializer, description="Links to the collections and the docs."),
             (400, "application/json"): docs.VALIDATION_ERROR_RESPONSE,
         },
-        examples=[docs.example("The index", docs.INDEX_EXAMPLE)],
+        examples=[examples.example("The index", examples.INDEX_EXAMPLE)],
     )
     def get(self, request):
         links = {

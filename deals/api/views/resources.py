@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 
 from deals import selectors
 from deals.api import schema as docs
+from deals.api import schema_examples as examples
 from deals.api.changes import RecordHistoryMixin
 from deals.api.csv import (
     CommodityCsvSerializer,
@@ -50,8 +51,8 @@ from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet
     serializer=DealSerializer,
     detail_serializer=DealDetailSerializer,
     plural="deals",
-    list_example=docs.DEAL_EXAMPLE,
-    detail_example=docs.DEAL_DETAIL_EXAMPLE,
+    list_example=examples.DEAL_EXAMPLE,
+    detail_example=examples.DEAL_DETAIL_EXAMPLE,
     list_description="Published deals with their parties, facilities, commodities, stages, countries and provenance. "
     "Default order: newest announcement first (undated last), ties by slug.",
 )
@@ -83,8 +84,8 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
     serializer=CompanySerializer,
     detail_serializer=CompanyDetailSerializer,
     plural="companies",
-    list_example=docs.COMPANY_EXAMPLE,
-    detail_example=docs.COMPANY_DETAIL_EXAMPLE,
+    list_example=examples.COMPANY_EXAMPLE,
+    detail_example=examples.COMPANY_DETAIL_EXAMPLE,
     list_description="Published companies, governments and agencies with counts of their published deals and "
     "facilities and of their evidence, and their provenance. The detail adds their deals and facilities with "
     "roles. Default order: name, slug.",
@@ -117,8 +118,8 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
     serializer=FacilitySerializer,
     detail_serializer=FacilityDetailSerializer,
     plural="facilities",
-    list_example=docs.FACILITY_EXAMPLE,
-    detail_example=docs.FACILITY_DETAIL_EXAMPLE,
+    list_example=examples.FACILITY_EXAMPLE,
+    detail_example=examples.FACILITY_DETAIL_EXAMPLE,
     list_description="Published mines, refineries, magnet and battery-materials plants with their companies (and "
     "roles), commodities, deals and provenance. Default order: name, slug.",
 )
@@ -136,7 +137,9 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
             (404, "application/json"): docs.LIST_NOT_FOUND_RESPONSE,
         },
         examples=[
-            docs.example("A page of facilities on a map", docs.GEOJSON_EXAMPLE, media_type="application/geo+json")
+            examples.example(
+                "A page of facilities on a map", examples.GEOJSON_EXAMPLE, media_type="application/geo+json"
+            )
         ],
     )
 )
@@ -182,8 +185,8 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
     serializer=SourceSerializer,
     detail_serializer=SourceDetailSerializer,
     plural="sources",
-    list_example=docs.SOURCE_EXAMPLE,
-    detail_example=docs.SOURCE_DETAIL_EXAMPLE,
+    list_example=examples.SOURCE_EXAMPLE,
+    detail_example=examples.SOURCE_DETAIL_EXAMPLE,
     list_description="The documents the published records are derived from: a source is listed once a published "
     "record cites it (metadata and digests; the detail adds the normalised text and every published deal, company "
     "and facility the source supports). Default order: slug.",
@@ -214,8 +217,8 @@ class SourceViewSet(ReadOnlyResourceViewSet):
     noun="commodity",
     serializer=CommoditySerializer,
     plural="commodities",
-    list_example=docs.COMMODITY_EXAMPLE,
-    detail_example=docs.COMMODITY_EXAMPLE,
+    list_example=examples.COMMODITY_EXAMPLE,
+    detail_example=examples.COMMODITY_EXAMPLE,
     list_description="The commodity vocabulary (elements, groups, materials, products) with counts of deals and "
     "facilities. Default order: name, slug.",
 )
