@@ -1,4 +1,4 @@
-"""The filters that answer issue 11's questions (deals/filtersets.py), on the seed dataset and on built records:
+"""The filters that answer issue 11's questions (deals/filtersets/), on the seed dataset and on built records:
 commodity rolled up the tree and commodity_exact, party_kind, the facility ranges (planned_start, capacity, jobs),
 capacity_unit and company_role, and the companies list with its facilities and roles."""
 

@@ -1,4 +1,4 @@
-"""``updated_since``, the filter every list's FilterSet (deals/filtersets.py) has: records changed at or after a
+"""``updated_since``, the filter every list's FilterSet (deals/filtersets/) has: records changed at or after a
 moment, written as an ISO 8601 date or date-time."""
 
 from __future__ import annotations
