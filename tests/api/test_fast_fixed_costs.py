@@ -58,13 +58,13 @@ def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, 
 
 @pytest.mark.django_db
 def test_the_viewsets_clone_a_queryset_built_once_and_never_run_it(client, settings, monkeypatch):
-    """deals/api/views/base.py ``selector_queryset``: the selector runs once per process, and the memo is only ever
+    """deals/api/views/base.py ``selector_queryset``: the selector runs once per thread, and the memo is only ever
     cloned, so a deal published after the first request is in the second."""
     from deals import selectors
-    from deals.api import views
+    from deals.api.views import base
 
     settings.REEXAPI_RESPONSE_CACHE = False
-    views.selector_queryset.cache_clear()
+    base._built.querysets = {}
     calls = []
     built = selectors.deal_list
     monkeypatch.setattr(selectors, "deal_list", lambda: calls.append(1) or built())
@@ -74,5 +74,25 @@ def test_the_viewsets_clone_a_queryset_built_once_and_never_run_it(client, setti
     assert sorted(d["slug"] for d in client.get(LIST).json()["results"]) == ["first-deal", "second-deal"]
     assert client.get("/api/v1/deals/second-deal/").json()["slug"] == "second-deal"
     assert calls == [1]
-    assert views.selector_queryset(selectors.deal_list)._result_cache is None
-    views.selector_queryset.cache_clear()  # the next test builds its own, from the real selector
+    assert all(queryset._result_cache is None for queryset in base._built.querysets.values())
+    base._built.querysets = {}  # the next test builds its own, from the real selector
+
+
+def test_each_thread_builds_its_own_querysets():
+    """Clones share their selector's Prefetch querysets, which Django's prefetching mutates: threads never share."""
+    import threading
+
+    from deals import selectors
+    from deals.api.views import base
+
+    def built() -> object:
+        base.selector_queryset(selectors.deal_list)
+        return next(q for (selector, _), q in base._built.querysets.items() if selector is selectors.deal_list)
+
+    here = built()
+    assert built() is here
+    there = []
+    thread = threading.Thread(target=lambda: there.append(built()))
+    thread.start()
+    thread.join()
+    assert there and there[0] is not here

@@ -75,7 +75,7 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
     ordering_description = "-announced_date (undated last), then slug"
 
     def get_queryset(self):
-        return selector_queryset(selectors.deal_list).all()
+        return selector_queryset(selectors.deal_list)
 
 
 @resource_schema(
@@ -109,7 +109,7 @@ class CompanyViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyReso
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selector_queryset(selectors.company_list, detail=self.action == "retrieve").all()
+        return selector_queryset(selectors.company_list, detail=self.action == "retrieve")
 
 
 @resource_schema(
@@ -162,7 +162,7 @@ class FacilityViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyRes
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selector_queryset(selectors.facility_list).all()
+        return selector_queryset(selectors.facility_list)
 
     def format_hint(self, requested: str) -> str:
         if getattr(self, "action", None) == "list" and requested == "geojson":
@@ -210,7 +210,7 @@ class SourceViewSet(ReadOnlyResourceViewSet):
     ordering_description = "slug"
 
     def get_queryset(self):
-        return selector_queryset(selectors.source_list, detail=self.action == "retrieve").all()
+        return selector_queryset(selectors.source_list, detail=self.action == "retrieve")
 
 
 @resource_schema(
@@ -238,4 +238,4 @@ class CommodityViewSet(ReadOnlyResourceViewSet):
     ordering_description = "name, then slug"
 
     def get_queryset(self):
-        return selector_queryset(selectors.commodity_list).all()
+        return selector_queryset(selectors.commodity_list)
