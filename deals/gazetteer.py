@@ -96,6 +96,20 @@ def _point(entry, *, level: str) -> PlacePoint | None:
 def place_point(*, country: str, region_code: str = "", region: str = "", locality: str = "") -> PlacePoint | None:
     """The gazetteer point of the most precise stated place that it identifies unambiguously (see the module
     docstring); None without a country, or for a country the gazetteer does not know."""
+    from countrystatecity_countries.loaders import DataLoader
+
+    try:
+        return _place_point_lookup(country=country, region_code=region_code, region=region, locality=locality)
+    finally:
+        # The package keeps every data file it has parsed (lru_caches of up to 5,000 states' cities): a locality
+        # without a region parses a whole country's cities, 28 MB kept for the United States alone, and a worker
+        # placing facilities in a few countries kept them all. The answers are cached here (small PlacePoints), so
+        # the parsed files are dropped; parsing again costs no more than building the package's objects from its
+        # cache did (tens of milliseconds, once per distinct place).
+        DataLoader.clear_cache()
+
+
+def _place_point_lookup(*, country: str, region_code: str, region: str, locality: str) -> PlacePoint | None:
     from countrystatecity_countries import get_cities_of_country, get_cities_of_state, get_country_by_code
 
     if not country or get_country_by_code(country) is None:
