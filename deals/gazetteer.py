@@ -22,12 +22,9 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
-from countrystatecity_countries import (
-    get_cities_of_country,
-    get_cities_of_state,
-    get_country_by_code,
-    get_states_of_country,
-)
+# countrystatecity_countries is imported where a point is looked up, not here: it brings pydantic (about 7 MB of
+# modules in every gunicorn worker), and only the GeoJSON format looks points up. The API schema and the GeoJSON
+# module import this one for GAZETTEER_ATTRIBUTION and the level/source names at start-up.
 
 GAZETTEER_ATTRIBUTION = (
     "Approximate points: countries-states-cities-database (countrystatecity-countries 2.0.1), "
@@ -69,6 +66,8 @@ def _folded(name: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _state(country: str, region_code: str, region: str):
     """The gazetteer's state for the region code, or else the only state named ``region``; None if neither."""
+    from countrystatecity_countries import get_states_of_country
+
     states = get_states_of_country(country)
     if region_code:
         by_code = [s for s in states if s.iso3166_2 == region_code]
@@ -97,6 +96,22 @@ def _point(entry, *, level: str) -> PlacePoint | None:
 def place_point(*, country: str, region_code: str = "", region: str = "", locality: str = "") -> PlacePoint | None:
     """The gazetteer point of the most precise stated place that it identifies unambiguously (see the module
     docstring); None without a country, or for a country the gazetteer does not know."""
+    from countrystatecity_countries.loaders import DataLoader
+
+    try:
+        return _place_point_lookup(country=country, region_code=region_code, region=region, locality=locality)
+    finally:
+        # The package keeps every data file it has parsed (lru_caches of up to 5,000 states' cities): a locality
+        # without a region parses a whole country's cities, 28 MB kept for the United States alone, and a worker
+        # placing facilities in a few countries kept them all. The answers are cached here (small PlacePoints), so
+        # the parsed files are dropped; parsing again costs no more than building the package's objects from its
+        # cache did (tens of milliseconds, once per distinct place).
+        DataLoader.clear_cache()
+
+
+def _place_point_lookup(*, country: str, region_code: str, region: str, locality: str) -> PlacePoint | None:
+    from countrystatecity_countries import get_cities_of_country, get_cities_of_state, get_country_by_code
+
     if not country or get_country_by_code(country) is None:
         return None
     state = _state(country, region_code, region)

@@ -26,7 +26,8 @@ PASS/FAIL:
   printed too, for comparison;
 - ``rss``: VmRSS of each gunicorn worker (/proc/<pid>/status) after the 100k benchmark, on each database.
 
-What it does: creates a scratch PostgreSQL database ``reexapi_bench_<pid>``, migrates it, loads the dataset and
+What it does: creates a scratch PostgreSQL database ``<prefix>_<pid>`` (prefix ``--db-prefix``, default
+``reexapi_bench``, or the environment variable REEXAPI_BENCH_DB_PREFIX), migrates it, loads the dataset and
 copies its deals (scripts/bench_seed.py, timed) up to ``--deals``; serves it under gunicorn with
 scripts/bench_settings.py (the project's settings plus the plain view; rate limit off, DEBUG off) with the response
 cache off, then on; grows the same database to ``--big-deals`` for the 100k cases; then the same 100k cases on a
@@ -376,6 +377,11 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=1000, help="deals for the 1k cases (default 1000, min 50)")
     parser.add_argument("--big-deals", type=int, default=100_000, help="deals for search/deep/rss (default 100000)")
     parser.add_argument("--databases", default="postgresql,sqlite", help="for search/deep/rss (default both)")
+    parser.add_argument(
+        "--db-prefix",
+        default=os.environ.get("REEXAPI_BENCH_DB_PREFIX", "reexapi_bench"),
+        help="scratch PostgreSQL database: <prefix>_<pid> (default $REEXAPI_BENCH_DB_PREFIX or reexapi_bench)",
+    )
     parser.add_argument("--redis", action="store_true", help="use Redis (db 13 on 127.0.0.1:6379) as the cache")
     args = parser.parse_args()
     cases = {case.strip() for case in args.only.split(",") if case.strip()}
@@ -417,7 +423,7 @@ def phases_run(rows: list[Row], env: dict[str, str], args, cases: set[str], data
         small = cases - BIG_CASES
         big = cases & BIG_CASES
         if small or (big and "postgresql" in databases):
-            database = f"reexapi_bench_{os.getpid()}"
+            database = f"{args.db_prefix}_{os.getpid()}"
             pg_env = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}"}
             pg_execute(f'CREATE DATABASE "{database}"')
             try:

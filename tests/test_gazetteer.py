@@ -63,3 +63,18 @@ def test_stated_coordinates_are_exact_and_win():
     )
     point = facility_point(facility=facility)
     assert (point.source, point.level, point.longitude, point.latitude) == (GeometrySource.EXACT, None, -84.9, 32.5)
+
+
+def test_a_lookup_keeps_only_its_answer_not_the_parsed_data_files():
+    """A locality without a region parses every city of the country (28 MB for the United States): the package's
+    caches of parsed files are emptied after each lookup, and the answer alone is kept."""
+    from countrystatecity_countries.loaders import DataLoader
+
+    place_point.cache_clear()
+    first = place_point(country="US", locality="Columbus")
+    loaders = (DataLoader.load_countries, DataLoader.load_states, DataLoader.load_cities)
+    assert [loader.cache_info().currsize for loader in loaders] == [0, 0, 0]
+    # Asked again, the answer comes from this module's own cache.
+    hits = place_point.cache_info().hits
+    assert place_point(country="US", locality="Columbus") == first
+    assert place_point.cache_info().hits == hits + 1
