@@ -27,7 +27,7 @@ PASS/FAIL:
 - ``rss``: VmRSS of each gunicorn worker (/proc/<pid>/status) after the 100k benchmark, on each database.
 
 What it does: creates a scratch PostgreSQL database ``<prefix>_<pid>`` (prefix ``--db-prefix``, default
-``reexapi_bench``, or the environment variable REEXAPI_BENCH_DB_PREFIX), migrates it, loads the dataset and
+``reexapi_bench``), migrates it, loads the dataset and
 copies its deals (scripts/bench_seed.py, timed) up to ``--deals``; serves it under gunicorn with
 scripts/bench_settings.py (the project's settings plus the plain view; rate limit off, DEBUG off) with the response
 cache off, then on; grows the same database to ``--big-deals`` for the 100k cases; then the same 100k cases on a
@@ -379,8 +379,8 @@ def main() -> None:
     parser.add_argument("--databases", default="postgresql,sqlite", help="for search/deep/rss (default both)")
     parser.add_argument(
         "--db-prefix",
-        default=os.environ.get("REEXAPI_BENCH_DB_PREFIX", "reexapi_bench"),
-        help="scratch PostgreSQL database: <prefix>_<pid> (default $REEXAPI_BENCH_DB_PREFIX or reexapi_bench)",
+        default="reexapi_bench",
+        help="scratch PostgreSQL database: <prefix>_<pid> (default reexapi_bench)",
     )
     parser.add_argument("--redis", action="store_true", help="use Redis (db 13 on 127.0.0.1:6379) as the cache")
     args = parser.parse_args()
