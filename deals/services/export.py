@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django_countries.fields import CountryField
 
 from deals.coverage import record_values
-from deals.loader import COMMODITIES_FILE, SOURCES_FILE, _empty, _plain_fields, _YamlLoader
+from deals.loader import COMMODITIES_FILE, SOURCES_FILE, YamlLoader, field_empty, plain_fields
 from deals.models import Commodity, Company, Deal, Evidence, Facility, PublicationStatus, Source
 from deals.text import quote_spans
 
@@ -61,7 +61,7 @@ _PLAIN = re.compile(r"^[^\x00-\x1f\x7f]*$")  # no line breaks, tabs or other con
 
 def _parses_as(text: str, value: Any) -> bool:
     try:
-        return yaml.load(f"k: {text}\n", Loader=_YamlLoader) == {"k": value}
+        return yaml.load(f"k: {text}\n", Loader=YamlLoader) == {"k": value}
     except yaml.YAMLError:
         return False
 
@@ -183,7 +183,7 @@ def _fixture_value(fld: models.Field, value: Any) -> Any:
 def _fields(obj: models.Model, *, skip: set[str] = frozenset()) -> list[tuple[str, Any]]:
     """The record's non-empty fixture fields, in model order: values, ``parent``, many-to-many sets, role links."""
     model = type(obj)
-    plain = _plain_fields(model)
+    plain = plain_fields(model)
     fields = [f for f in model._meta.concrete_fields + model._meta.many_to_many if f.name in plain or f.is_relation]
     out: list[tuple[str, Any]] = []
     for fld in sorted(fields, key=lambda f: f.creation_counter):
@@ -193,7 +193,7 @@ def _fields(obj: models.Model, *, skip: set[str] = frozenset()) -> list[tuple[st
             value = getattr(obj, fld.name)
             # What the loader assumes for a missing key is left out: the documents do not state it, and fixture
             # records load as published.
-            default = PublicationStatus.PUBLISHED if fld.name == "publication_status" else _empty(fld)
+            default = PublicationStatus.PUBLISHED if fld.name == "publication_status" else field_empty(fld)
             if value == default or (isinstance(fld, CountryField) and not value):
                 continue
             out.append((fld.name, _fixture_value(fld, value)))
@@ -254,7 +254,7 @@ def _raw_file(source: Source, sources_dir: Path) -> str:
 
 
 def _check_round_trip(name: str, text: str, data: Any) -> None:
-    parsed = yaml.load(text, Loader=_YamlLoader)
+    parsed = yaml.load(text, Loader=YamlLoader)
     if parsed != data:
         raise AssertionError(f"export_dataset: {name} does not read back as the data written")
 
