@@ -31,6 +31,7 @@ from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 from deals.history import history_deferred
 from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
 IMPORT_CHANGE_REASON = "admin import"
 
@@ -257,28 +258,7 @@ class FacilityResource(EvidencedRecordResource):
         fields = (
             "slug",
             "name",
-            "kind",
-            "status",
-            "country",
-            "region",
-            "region_code",
-            "locality",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "capacity_amount",
-            "capacity_unit",
-            "capacity_period",
-            "capacity_qualifier",
-            "planned_start",
-            "planned_start_precision",
-            "jobs",
-            "jobs_qualifier",
-            "investment_amount",
-            "investment_currency",
-            "investment_amount_usd",
-            "investment_qualifier",
-            "description",
+            *FACILITY_DESCRIPTIVE_FIELDS,
             "commodities",
         )
         import_id_fields = ("slug",)

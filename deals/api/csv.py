@@ -17,6 +17,7 @@ from rest_framework import serializers
 from deals.api.serializers.fields import count_field, detail_url_field
 from deals.models import Commodity, Company, Deal, Facility, Source
 from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
 LIST_SEPARATOR = ";"
 # Quotes come from normalised texts (deals.text), which keep line breaks between paragraphs: one quote per line
@@ -181,28 +182,7 @@ class FacilityCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
         fields = [
             "slug",
             "name",
-            "kind",
-            "status",
-            "country",
-            "region",
-            "region_code",
-            "locality",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "capacity_amount",
-            "capacity_unit",
-            "capacity_period",
-            "capacity_qualifier",
-            "planned_start",
-            "planned_start_precision",
-            "jobs",
-            "jobs_qualifier",
-            "investment_amount",
-            "investment_currency",
-            "investment_amount_usd",
-            "investment_qualifier",
-            "description",
+            *FACILITY_DESCRIPTIVE_FIELDS,
             "companies",
             "commodities",
             "deals",

@@ -28,6 +28,33 @@ from deals.models.company import Company
 from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity
 
+# A facility's own descriptive columns, in the order the API, the CSV and the import/export show them (between its
+# slug and name and its links to companies, commodities and deals).
+FACILITY_DESCRIPTIVE_FIELDS = (
+    "kind",
+    "status",
+    "country",
+    "region",
+    "region_code",
+    "locality",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "capacity_amount",
+    "capacity_unit",
+    "capacity_period",
+    "capacity_qualifier",
+    "planned_start",
+    "planned_start_precision",
+    "jobs",
+    "jobs_qualifier",
+    "investment_amount",
+    "investment_currency",
+    "investment_amount_usd",
+    "investment_qualifier",
+    "description",
+)
+
 
 def region_code_problem(*, region_code: str, country: str, region: str) -> str | None:
     """What is wrong with ``region_code`` for a facility in ``country`` with the stated ``region`` (None if nothing).

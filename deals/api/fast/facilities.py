@@ -27,35 +27,14 @@ from deals.api.fast.record_parts import (
 )
 from deals.coverage import coverage_field_names, value_canonical
 from deals.models import Deal, Facility, FacilityCompany, PublicationStatus
+from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
 _PUBLISHED = PublicationStatus.PUBLISHED
-# The model's columns the serializer sends as they are (after blank-as-null and decimal formatting).
-_PLAIN = (
-    "slug",
-    "name",
-    "kind",
-    "status",
-    "region",
-    "region_code",
-    "locality",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "capacity_amount",
-    "capacity_unit",
-    "capacity_period",
-    "capacity_qualifier",
-    "planned_start_precision",
-    "jobs",
-    "jobs_qualifier",
-    "investment_amount",
-    "investment_currency",
-    "investment_amount_usd",
-    "investment_qualifier",
-    "description",
-    "evidence_count",
-)
-_ROW_FIELDS = ("id", *_PLAIN, "country", "planned_start", "updated")
+# The model's columns the serializer sends as they are (after blank-as-null and decimal formatting); the country and
+# the planned start are formatted apart.
+_FORMATTED = ("country", "planned_start")
+_PLAIN = ("slug", "name", *(name for name in FACILITY_DESCRIPTIVE_FIELDS if name not in _FORMATTED), "evidence_count")
+_ROW_FIELDS = ("id", *_PLAIN, *_FORMATTED, "updated")
 
 
 def _layout():

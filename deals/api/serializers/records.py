@@ -37,6 +37,7 @@ from deals.models import (
     Source,
 )
 from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 from deals.selectors import source_records
 from deals.selectors.rights import source_text_public
 
@@ -195,28 +196,7 @@ class FacilitySerializer(PublicModelSerializer):
             "slug",
             "url",
             "name",
-            "kind",
-            "status",
-            "country",
-            "region",
-            "region_code",
-            "locality",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "capacity_amount",
-            "capacity_unit",
-            "capacity_period",
-            "capacity_qualifier",
-            "planned_start",
-            "planned_start_precision",
-            "jobs",
-            "jobs_qualifier",
-            "investment_amount",
-            "investment_currency",
-            "investment_amount_usd",
-            "investment_qualifier",
-            "description",
+            *FACILITY_DESCRIPTIVE_FIELDS,
             "companies",
             "commodities",
             "deals",
