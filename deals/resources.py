@@ -30,7 +30,7 @@ from deals.coverage import (
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 from deals.history import history_deferred
-from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
 IMPORT_CHANGE_REASON = "admin import"
@@ -281,17 +281,7 @@ class DealResource(EvidencedRecordResource):
         fields = (
             "slug",
             "title",
-            "deal_type",
-            "status",
-            "announced_date",
-            "announced_date_precision",
-            "amount",
-            "currency",
-            "amount_usd",
-            "value_qualifier",
-            *DEAL_TERM_FIELDS,
-            "summary",
-            "countries",
+            *DEAL_DESCRIPTIVE_FIELDS,
             "stages",
             "commodities",
             "facilities",

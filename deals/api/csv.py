@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from deals.api.serializers.fields import count_field, detail_url_field
 from deals.models import Commodity, Company, Deal, Facility, Source
-from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
 LIST_SEPARATOR = ";"
@@ -93,17 +93,7 @@ class DealCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
         fields = [
             "slug",
             "title",
-            "deal_type",
-            "status",
-            "announced_date",
-            "announced_date_precision",
-            "amount",
-            "currency",
-            "amount_usd",
-            "value_qualifier",
-            *DEAL_TERM_FIELDS,
-            "summary",
-            "countries",
+            *DEAL_DESCRIPTIVE_FIELDS,
             "commodities",
             "stages",
             "parties",

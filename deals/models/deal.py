@@ -20,10 +20,33 @@ from deals.models.base import (
     needs_figure_constraint,
 )
 from deals.models.company import Company
-from deals.models.deal_terms import Instrument, PriceUnit, TermUnit, deal_terms_clean, deal_terms_constraints
+from deals.models.deal_terms import (
+    DEAL_TERM_FIELDS,
+    Instrument,
+    PriceUnit,
+    TermUnit,
+    deal_terms_clean,
+    deal_terms_constraints,
+)
 from deals.models.facility import Facility
 from deals.models.publication import PublishableModel, publication_constraints
 from deals.models.vocabulary import Commodity, SupplyChainStage
+
+# A deal's own descriptive columns, in the order the API, the CSV and the import/export show them (between its
+# slug and title and its links to commodities, stages, parties and facilities).
+DEAL_DESCRIPTIVE_FIELDS = (
+    "deal_type",
+    "status",
+    "announced_date",
+    "announced_date_precision",
+    "amount",
+    "currency",
+    "amount_usd",
+    "value_qualifier",
+    *DEAL_TERM_FIELDS,
+    "summary",
+    "countries",
+)
 
 
 class Deal(PublishableModel):

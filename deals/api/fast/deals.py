@@ -24,35 +24,12 @@ from deals.api.fast.base import (
 )
 from deals.coverage import coverage_field_names, field_label, fields_coverage, value_canonical
 from deals.models import Deal, DealParty, Evidence, PublicationStatus
+from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 _DECIMALS = ("amount", "amount_usd", "unit_price", "output_share_percent")
 _DATE_FIELDS = ("announced_date",)
-_ROW_FIELDS = (
-    "id",
-    "slug",
-    "title",
-    "deal_type",
-    "status",
-    "announced_date",
-    "announced_date_precision",
-    "amount",
-    "currency",
-    "amount_usd",
-    "value_qualifier",
-    "unit_price",
-    "unit_price_currency",
-    "unit_price_unit",
-    "term_length",
-    "term_unit",
-    "output_share_percent",
-    "output_share_of",
-    "instrument",
-    "summary",
-    "countries",
-    "evidence_count",
-    "updated",
-)
+_ROW_FIELDS = ("id", "slug", "title", *DEAL_DESCRIPTIVE_FIELDS, "evidence_count", "updated")
 _EVIDENCE_COLUMNS = (
     "source__slug",
     "source__title",

@@ -36,7 +36,7 @@ from deals.models import (
     Facility,
     Source,
 )
-from deals.models.deal_terms import DEAL_TERM_FIELDS
+from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 from deals.selectors import source_records
 from deals.selectors.rights import source_text_public
@@ -70,17 +70,7 @@ class DealSerializer(PublicModelSerializer):
             "slug",
             "url",
             "title",
-            "deal_type",
-            "status",
-            "announced_date",
-            "announced_date_precision",
-            "amount",
-            "currency",
-            "amount_usd",
-            "value_qualifier",
-            *DEAL_TERM_FIELDS,
-            "summary",
-            "countries",
+            *DEAL_DESCRIPTIVE_FIELDS,
             "commodities",
             "stages",
             "parties",
