@@ -30,8 +30,10 @@ from deals.coverage import (
 from deals.editing import evidence_occurrence, evidence_quote_resolve
 from deals.forms import value_is_valid_for
 from deals.history import history_deferred
+from deals.models.company import COMPANY_DESCRIPTIVE_FIELDS
 from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
+from deals.models.source import SOURCE_METADATA_FIELDS
 
 IMPORT_CHANGE_REASON = "admin import"
 
@@ -207,15 +209,7 @@ class SourceResource(DatasetResource):
         model = models.Source
         fields = (
             "slug",
-            "title",
-            "kind",
-            "publisher",
-            "author",
-            "published_date",
-            "published_date_precision",
-            "url",
-            "original_filename",
-            "redistribution_licensed",
+            *SOURCE_METADATA_FIELDS,
             "raw_sha256",
             "text_sha256",
             "text",
@@ -240,7 +234,7 @@ class CompanyResource(EvidencedRecordResource):
 
     class Meta:
         model = models.Company
-        fields = ("slug", "name", "kind", "country", "locality", "aliases", "parent", "description", "website")
+        fields = ("slug", "name", *COMPANY_DESCRIPTIVE_FIELDS)
         import_id_fields = ("slug",)
         use_transactions = True
         clean_model_instances = True

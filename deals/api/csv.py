@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from deals.api.serializers.fields import count_field, detail_url_field
 from deals.models import Commodity, Company, Deal, Facility, Source
+from deals.models.company import COMPANY_DESCRIPTIVE_FIELDS
 from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 
@@ -137,13 +138,7 @@ class CompanyCsvSerializer(_EvidencedCsvMixin, serializers.ModelSerializer):
         fields = [
             "slug",
             "name",
-            "kind",
-            "country",
-            "locality",
-            "aliases",
-            "parent",
-            "description",
-            "website",
+            *COMPANY_DESCRIPTIVE_FIELDS,
             "deal_count",
             "facility_count",
             "source_slugs",

@@ -11,6 +11,7 @@ from deals.forms.fields import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_MB,
 )
+from deals.models.source import SOURCE_METADATA_FIELDS
 
 
 class SourceAdminForm(forms.ModelForm):
@@ -34,18 +35,7 @@ class SourceAdminForm(forms.ModelForm):
 
     class Meta:
         model = models.Source
-        fields = [
-            "slug",
-            "title",
-            "kind",
-            "publisher",
-            "author",
-            "published_date",
-            "published_date_precision",
-            "url",
-            "original_filename",
-            "redistribution_licensed",
-        ]
+        fields = ["slug", *SOURCE_METADATA_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,10 @@ from deals.history import RelationalHistoricalRecords
 from deals.models.base import choices_constraint, parent_chain_loops
 from deals.models.publication import PublishableModel, publication_constraints
 
+# A company's own descriptive columns, in the order the API, the CSV and the import/export show them (after its slug
+# and name).
+COMPANY_DESCRIPTIVE_FIELDS = ("kind", "country", "locality", "aliases", "parent", "description", "website")
+
 
 class Company(PublishableModel):
     """A party to deals: a company, a government, or a government agency (told apart by ``kind``)."""

@@ -15,6 +15,20 @@ from deals.models.base import (
     date_precision_constraint,
 )
 
+# A source's metadata as editors enter it, in the order the admin's form and the import/export show it (after its
+# slug); its text, digests and file are derived from the uploaded document.
+SOURCE_METADATA_FIELDS = (
+    "title",
+    "kind",
+    "publisher",
+    "author",
+    "published_date",
+    "published_date_precision",
+    "url",
+    "original_filename",
+    "redistribution_licensed",
+)
+
 
 class Source(SlugModel):
     """A document that records are derived from: the raw file's digest and its normalised text."""

@@ -36,6 +36,7 @@ from deals.models import (
     Facility,
     Source,
 )
+from deals.models.company import COMPANY_DESCRIPTIVE_FIELDS
 from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
 from deals.selectors import source_records
@@ -127,13 +128,7 @@ class CompanySerializer(PublicModelSerializer):
             "slug",
             "url",
             "name",
-            "kind",
-            "country",
-            "locality",
-            "aliases",
-            "parent",
-            "description",
-            "website",
+            *COMPANY_DESCRIPTIVE_FIELDS,
             "deal_count",
             "facility_count",
             "facilities",
