@@ -21,6 +21,15 @@ Why the database and not the cache: the database is the one thing every writer (
 another server) and every server process share, with the default local-memory cache as well as with Redis. A
 version kept in a per-process cache would leave a shell's write invisible to a running server.
 
+On PostgreSQL the version is pushed rather than read on every request (deals/version_listener.py): each process
+``LISTEN``s on a connection of its own and a bump sends ``NOTIFY`` in its own transaction. "Reads the version" above
+then means "takes the version this process knows", which changes only after the commit: at once for the process's
+own writes, and for another process's when the notification arrives (normally well under a millisecond later). So
+across processes a write can stay invisible for that long; if the listener degrades, for at most two heartbeats
+(``REEXAPI_DATASET_VERSION_HEARTBEAT``), after which, and whenever it is not live, every request reads the row again.
+``REEXAPI_DATASET_VERSION_LISTEN=false`` reads it on every request: strict read-after-write across processes.
+SQLite always reads it (in-process and cheap).
+
 Faults (deals/outages.py): if the version cannot be read (database stalled or down), the middleware uses the last
 version it knew and serves 304s and cached responses from it; anything else is a JSON 503 with Retry-After, at
 once, without waiting for the database again until ``REEXAPI_DB_RETRY_AFTER`` has passed. If the response cache
@@ -50,7 +59,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
-from deals import outages
+from deals import outages, version_listener
 from deals.api.negotiation import negotiated_format_get
 
 logger = logging.getLogger(__name__)
@@ -86,7 +95,16 @@ def dataset_version_get() -> str:
     if version is None:
         DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=secrets.token_hex(16))], ignore_conflicts=True)
         version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).get()
+        _version_notify(version)  # listeners that found no row learn the first token
     return version
+
+
+def _version_notify(version: str) -> None:
+    """PostgreSQL: tell every listener (deals/version_listener.py) the token, when the current transaction commits."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [version_listener.CHANNEL, version])
 
 
 def _version_read(connection) -> str | None:
@@ -137,20 +155,28 @@ def dataset_version_bump() -> str:
 
     Called after each committed write to a dataset model (deals/signals.py); safe to call at any time, from any
     process. A new random token, never a counter, so an ETag from before a database was recreated never matches.
+    On PostgreSQL the ``NOTIFY`` is in the ``UPDATE``'s transaction, so listeners (deals/version_listener.py) learn
+    the token exactly when it commits; this process knows it at once.
     """
+    from django.db import transaction
     from django.utils import timezone
 
     from deals.models import DatasetVersion
 
     version = secrets.token_hex(16)
-    if not DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now()):
-        DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=version)], ignore_conflicts=True)
-        DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now())
+    with transaction.atomic():
+        if not DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now()):
+            DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=version)], ignore_conflicts=True)
+            DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now())
+        _version_notify(version)
+    transaction.on_commit(lambda: version_listener.version_own_publish(version))
     return version
 
 
 def dataset_version_current() -> tuple[str | None, bool]:
     """``(version, database_down)`` for the middleware: the database's version, or the last known one.
+
+    The database's version is the listener's while it vouches for it (PostgreSQL), else one read of the row.
 
     While the database breaker is open (a failure less than ``REEXAPI_DB_RETRY_AFTER`` seconds ago) the database is
     not asked at all, so cached responses are served at full speed during an outage. The fallback is this
@@ -160,7 +186,7 @@ def dataset_version_current() -> tuple[str | None, bool]:
     if outages.database_breaker.is_open():
         return _last_version_fallback(), True
     try:
-        version = dataset_version_get()
+        version = version_listener.version_known() or dataset_version_get()
     except outages.DATABASE_UNAVAILABLE_ERRORS:
         outages.database_breaker.trip()
         logger.exception(

@@ -163,6 +163,13 @@ REEXAPI_PUBLIC_URL = env.str("REEXAPI_PUBLIC_URL", default="http://127.0.0.1:800
 REEXAPI_API_DATASET_INDEPENDENT_PATHS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 REEXAPI_API_CACHE_MAX_AGE = env.int("REEXAPI_API_CACHE_MAX_AGE", default=60)
 REEXAPI_RESPONSE_CACHE = env.bool("REEXAPI_RESPONSE_CACHE", default=True)
+# PostgreSQL: each process learns the dataset version by LISTEN/NOTIFY instead of reading it on every request
+# (deals/version_listener.py); false reads it on every request (strict read-after-write across processes). The
+# heartbeat re-reads it after that many seconds without a notification; the listener is trusted while it heard from
+# the database within two heartbeats. 1 s: a degraded listener can hide another process's write for 2 s at most, at
+# the price of one tiny query per second per process.
+REEXAPI_DATASET_VERSION_LISTEN = env.bool("REEXAPI_DATASET_VERSION_LISTEN", default=True)
+REEXAPI_DATASET_VERSION_HEARTBEAT = env.float("REEXAPI_DATASET_VERSION_HEARTBEAT", default=1.0)
 # Entries of an old dataset version are unreachable, never deleted: this lets them expire.
 REEXAPI_RESPONSE_CACHE_TIMEOUT = env.int("REEXAPI_RESPONSE_CACHE_TIMEOUT", default=300)
 # The bound on the response cache (Redis here evicts nothing): at most REEXAPI_RESPONSE_CACHE_BUDGET bytes of new

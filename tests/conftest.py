@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from deals import caching, outages
+from deals import caching, outages, version_listener
 
 
 def _reset():
@@ -12,6 +12,7 @@ def _reset():
     outages.database_breaker.reset()
     outages.cache_breaker.reset()
     caching._last_version = None
+    version_listener.listener_stop()
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +23,13 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_version_listener(settings):
+    """The dataset version is read per request in tests: most run inside a transaction that the listener's own
+    connection cannot see. tests/test_version_listener.py turns it on, with transactions that really commit."""
+    settings.REEXAPI_DATASET_VERSION_LISTEN = False
 
 
 @pytest.fixture(autouse=True)
