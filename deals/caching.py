@@ -156,7 +156,8 @@ def dataset_version_bump() -> str:
     Called after each committed write to a dataset model (deals/signals.py); safe to call at any time, from any
     process. A new random token, never a counter, so an ETag from before a database was recreated never matches.
     On PostgreSQL the ``NOTIFY`` is in the ``UPDATE``'s transaction, so listeners (deals/version_listener.py) learn
-    the token exactly when it commits; this process knows it at once.
+    the token exactly when it commits; this process knows it at once (in an enclosing transaction: at its commit,
+    by the notification).
     """
     from django.db import transaction
     from django.utils import timezone
@@ -169,7 +170,8 @@ def dataset_version_bump() -> str:
             DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=version)], ignore_conflicts=True)
             DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now())
         _version_notify(version)
-    transaction.on_commit(lambda: version_listener.version_own_publish(version))
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:  # committed: this process knows it from now on
+        version_listener.version_own_publish(version)
     return version
 
 
