@@ -95,16 +95,8 @@ def dataset_version_get() -> str:
     if version is None:
         DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=secrets.token_hex(16))], ignore_conflicts=True)
         version = DatasetVersion.objects.filter(pk=1).values_list("token", flat=True).get()
-        _version_notify(version)  # listeners that found no row learn the first token
+        version_listener.version_notify(version)  # listeners that found no row learn the first token
     return version
-
-
-def _version_notify(version: str) -> None:
-    """PostgreSQL: tell every listener (deals/version_listener.py) the token, when the current transaction commits."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [version_listener.CHANNEL, version])
 
 
 def _version_read(connection) -> str | None:
@@ -169,7 +161,7 @@ def dataset_version_bump() -> str:
         if not DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now()):
             DatasetVersion.objects.bulk_create([DatasetVersion(id=1, token=version)], ignore_conflicts=True)
             DatasetVersion.objects.filter(pk=1).update(token=version, changed=timezone.now())
-        _version_notify(version)
+        version_listener.version_notify(version)
     if not connections[DEFAULT_DB_ALIAS].in_atomic_block:  # committed: this process knows it from now on
         version_listener.version_own_publish(version)
     return version

@@ -163,6 +163,14 @@ def version_known() -> str | None:
     return listener.version_fresh()
 
 
+def version_notify(token: str) -> None:
+    """PostgreSQL: tell every listener the token when the current transaction (of Django's connection) commits."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, token])
+
+
 def version_own_publish(token: str) -> None:
     """A bump of this process has committed: its token is the version from now on (see the module docstring)."""
     listener = _listener
