@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from deals import caching, outages
+from deals.api.fast.record_cache import record_cache
 
 
 def _reset():
@@ -12,6 +13,7 @@ def _reset():
     outages.database_breaker.reset()
     outages.cache_breaker.reset()
     caching._last_version = None
+    record_cache().clear()
 
 
 @pytest.fixture(autouse=True)
