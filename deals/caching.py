@@ -347,6 +347,9 @@ class ApiCacheMiddleware:
             version, database_down = dataset_version_current()
         if version is None:
             return outages.database_unavailable_response(request) if database_down else self.get_response(request)
+        if not database_down:
+            # What the view may key its rendered records by (deals/api/fast/record_cache.py): read before the data.
+            request.reexapi_dataset_version = version
         negotiated = negotiated_format_get(request=request)
         if negotiated is None:
             # Negotiation fails (unknown ?format=, unacceptable Accept, unparsable query): the view answers an

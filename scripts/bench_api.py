@@ -12,11 +12,15 @@ Cases (``--only``), each printed as a row with its measured figure, its baseline
 PASS/FAIL:
 
 - ``list``: uncached ``/api/v1/deals/?page_size=50`` at 1,000 deals on PostgreSQL, requests/s under wrk, vs a plain
-  Django view returning the same bytes pre-rendered (``/bench/plain/<name>/``, scripts/bench_urls.py);
+  Django view returning the same bytes pre-rendered (``/bench/plain/<name>/``, scripts/bench_urls.py). Uncached
+  means the response cache is off: every request runs its view and its queries; the record cache
+  (deals/api/fast/record_cache.py) is at its default, as in production, so records already rendered are reused.
+  An info row gives the same with the record cache off too (every record built by every request);
 - ``detail``: the same for one deal's detail;
 - ``cached``: the list with the response cache on and warm, vs the plain view;
 - ``queries``: SQL statements per list request (every list, page_size 1/25/50/100), counted in a Django process
-  with ``CaptureQueriesContext`` around the whole middleware stack, response cache off;
+  with ``CaptureQueriesContext`` around the whole middleware stack, response cache and record cache off (a page
+  whose records are all built; a warm page makes one query less);
 - ``varied``: p99 latency at 64 connections over ~100 different valid API URLs (lists with filters, orderings,
   pages, sizes and formats; details), response cache off so that every request runs its view;
 - ``search``: at ``--big-deals`` (100k) deals, p50 of ``q=magnet`` and ``q=rare earth`` vs the unfiltered first
@@ -128,8 +132,12 @@ def deals_seed(env: dict[str, str], *, total: int, label: str) -> int:
     return int(count)
 
 
-def server_env(env: dict[str, str], *, cache: bool) -> dict[str, str]:
-    return {**env, "REEXAPI_RESPONSE_CACHE": "true" if cache else "false"}
+def server_env(env: dict[str, str], *, cache: bool, records: bool = True) -> dict[str, str]:
+    """``env`` with the response cache on or off, and the record cache (deals/api/fast/record_cache.py) at its
+    default size or off."""
+    return {**env, "REEXAPI_RESPONSE_CACHE": "true" if cache else "false"} | (
+        {} if records else {"REEXAPI_RECORD_CACHE_BYTES": "0"}
+    )
 
 
 def body_save(body_dir: Path, name: str, body: bytes, content_type: str) -> None:
@@ -185,7 +193,8 @@ print(json.dumps(counts))
 
 
 def queries_rows(env: dict[str, str]) -> list[Row]:
-    counting_env = {**server_env(env, cache=False), "DJANGO_ALLOWED_HOSTS": "testserver"}
+    # The record cache off too: the count of a page whose records are all built (a warm one makes one query less).
+    counting_env = {**server_env(env, cache=False, records=False), "DJANGO_ALLOWED_HOSTS": "testserver"}
     counts = json.loads(django_run(QUERY_COUNT_CODE % (LISTS,), env=counting_env))
     rows = []
     for name, figures in counts.items():
@@ -262,6 +271,23 @@ def uncached_rows(env, body_dir: Path, args, cases: set[str]) -> list[Row]:
                     verdict(result.p99_ms < 250),
                 )
             )
+    if cases & {"list", "detail"}:
+        rows += cold_rows(env, body_dir, args, cases)
+    return rows
+
+
+def cold_rows(env, body_dir: Path, args, cases: set[str]) -> list[Row]:
+    """For comparison (info): the same list and detail with the record cache off too, so that every request builds
+    every record of its page."""
+    rows = []
+    with Gunicorn(env=server_env(env, cache=False, records=False), port=free_port(), workers=args.workers) as server:
+        for case, name, path in (("list", "list_cold", LIST_PATH), ("detail", "detail_cold", None)):
+            if case not in cases:
+                continue
+            path = path or f"/api/v1/deals/{fetch_json(server.base + LIST_PATH)['results'][0]['slug']}/"
+            api, plain = versus_plain(server, body_dir, name=name, path=path, args=args)
+            row = ratio_row(f"Uncached {case}, record cache off too (info)", api, plain, minimum=0)
+            rows.append(Row(row.what, row.measured, row.baseline, row.ratio, "-", "info"))
     return rows
 
 

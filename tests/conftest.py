@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from deals import caching, outages, version_listener
+from deals.api.fast.record_cache import record_cache
 
 
 def _reset():
@@ -13,6 +14,7 @@ def _reset():
     outages.cache_breaker.reset()
     caching._last_version = None
     version_listener.listener_stop()
+    record_cache().clear()
 
 
 @pytest.fixture(autouse=True)

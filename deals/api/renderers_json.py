@@ -18,6 +18,24 @@ _DEFAULT = JSONEncoder().default
 _LINE_SEPARATOR, _PARAGRAPH_SEPARATOR = "\u2028".encode(), "\u2029".encode()
 
 
+def json_bytes(data) -> bytes:
+    """``data`` as this renderer's compact JSON (before the line-separator escaping, which applies to a whole body);
+    raises ``orjson.JSONEncodeError`` for what only DRF's encoder can write."""
+    return orjson.dumps(data, default=_DEFAULT, option=_OPTIONS)
+
+
+def fragments_loaded(data):
+    """``data`` with every ``orjson.Fragment`` (a record rendered beforehand, deals/api/fast/record_cache.py)
+    parsed back, for DRF's encoder, which knows only plain values."""
+    if isinstance(data, orjson.Fragment):
+        return orjson.loads(orjson.dumps(data))  # a Fragment does not expose its bytes; encoding it copies them
+    if isinstance(data, dict):
+        return {key: fragments_loaded(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [fragments_loaded(value) for value in data]
+    return data
+
+
 class FastJSONRenderer(JSONRenderer):
     """DRF's JSON renderer (a subclass, so every check for JSON still holds) encoding with orjson."""
 
@@ -25,11 +43,11 @@ class FastJSONRenderer(JSONRenderer):
         if data is None:
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
-            return super().render(data, accepted_media_type, renderer_context)
+            return super().render(fragments_loaded(data), accepted_media_type, renderer_context)
         try:
-            body = orjson.dumps(data, default=_DEFAULT, option=_OPTIONS)
+            body = json_bytes(data)
         except orjson.JSONEncodeError:
-            return super().render(data, accepted_media_type, renderer_context)
+            return super().render(fragments_loaded(data), accepted_media_type, renderer_context)
         # Like DRF: JSON stays a strict subset of JavaScript.
         if _LINE_SEPARATOR in body or _PARAGRAPH_SEPARATOR in body:
             body = body.replace(_LINE_SEPARATOR, b"\\u2028").replace(_PARAGRAPH_SEPARATOR, b"\\u2029")

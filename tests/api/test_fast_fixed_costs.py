@@ -30,6 +30,7 @@ def _deals() -> None:
 def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, settings):
     _deals()
     settings.REEXAPI_RESPONSE_CACHE = False  # every request runs the view
+    settings.REEXAPI_RECORD_CACHE_BYTES = 0  # and every request runs its relations query
     settings.REEXAPI_DB_PREPARED_STATEMENTS = False
     unprepared = client.get(LIST)
     assert unprepared.status_code == 200

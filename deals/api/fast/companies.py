@@ -5,6 +5,7 @@ all of them, see :func:`deals.api.fast.base.relations_fetch`)."""
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,6 +26,10 @@ from deals.api.fast.record_parts import (
 )
 from deals.coverage import coverage_field_names, value_canonical
 from deals.models import Company, DealParty, FacilityCompany, PublicationStatus
+
+if TYPE_CHECKING:
+    from deals.api.fast.record_cache import RecordStore
+
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 _ROW_FIELDS = (
@@ -79,19 +84,27 @@ def _relation_parts(*, detail: bool) -> list[RelationPart]:
     return parts
 
 
-def company_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False) -> list[dict]:
+def company_records(
+    *, rows: QuerySet, request: HttpRequest, detail: bool = False, store: RecordStore | None = None
+) -> list:
     """The companies of ``rows`` (an unevaluated queryset of :func:`deals.selectors.company_list`, usually a page
     slice) exactly as ``CompanySerializer`` (``detail``: ``CompanyDetailSerializer``) returns them, in two
     queries."""
-    layout = _layout()
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    build = functools.partial(_companies_build, request=request, detail=detail, using=rows.db)
+    return store.reuse(found=found, build=build) if store else build(found)
+
+
+def _companies_build(found: list[dict], *, request: HttpRequest, detail: bool, using: str) -> list[dict]:
+    """The records of the rows ``found``, one per row and in their order (their relations in one more query)."""
     if not found:
         return []
+    layout = _layout()
     relations = relations_fetch_compiled(
         key=f"companies:{detail}",
         parts=functools.partial(_relation_parts, detail=detail),
         owners=[row["id"] for row in found],
-        using=rows.db,
+        using=using,
     )
     company_link = link_maker(request=request, view_name="api:company-detail")
     facility_link = link_maker(request=request, view_name="api:facility-detail")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,6 +26,10 @@ from deals.api.fast.base import (
 from deals.coverage import coverage_field_names, field_label, fields_coverage, value_canonical
 from deals.models import Deal, DealParty, Evidence, PublicationStatus
 from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
+
+if TYPE_CHECKING:
+    from deals.api.fast.record_cache import RecordStore
+
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 _DECIMALS = ("amount", "amount_usd", "unit_price", "output_share_percent")
@@ -118,18 +123,26 @@ def _relation_parts(*, detail: bool) -> list[RelationPart]:
     ]
 
 
-def deal_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False) -> list[dict]:
+def deal_records(
+    *, rows: QuerySet, request: HttpRequest, detail: bool = False, store: RecordStore | None = None
+) -> list:
     """The deals of ``rows`` (an unevaluated queryset of :func:`deals.selectors.deal_list`, usually a page slice)
     exactly as ``DealSerializer`` (``detail``: ``DealDetailSerializer``) returns them, in two queries."""
-    layout = _layout()
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    build = functools.partial(_deals_build, request=request, detail=detail, using=rows.db)
+    return store.reuse(found=found, build=build) if store else build(found)
+
+
+def _deals_build(found: list[dict], *, request: HttpRequest, detail: bool, using: str) -> list[dict]:
+    """The records of the rows ``found``, one per row and in their order (their relations in one more query)."""
     if not found:
         return []
+    layout = _layout()
     relations = relations_fetch_compiled(
         key=f"deals:{detail}",
         parts=functools.partial(_relation_parts, detail=detail),
         owners=[row["id"] for row in found],
-        using=rows.db,
+        using=using,
     )
     deal_link = link_maker(request=request, view_name="api:deal-detail")
     company_link = link_maker(request=request, view_name="api:company-detail")

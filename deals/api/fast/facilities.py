@@ -6,6 +6,7 @@ its features' properties."""
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -28,6 +29,10 @@ from deals.api.fast.record_parts import (
 from deals.coverage import coverage_field_names, value_canonical
 from deals.models import Deal, Facility, FacilityCompany, PublicationStatus
 from deals.models.facility import FACILITY_DESCRIPTIVE_FIELDS
+
+if TYPE_CHECKING:
+    from deals.api.fast.record_cache import RecordStore
+
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 # The model's columns the serializer sends as they are (after blank-as-null and decimal formatting); the country and
@@ -71,19 +76,27 @@ def _relation_parts(*, detail: bool) -> list[RelationPart]:
     ]
 
 
-def facility_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False) -> list[dict]:
+def facility_records(
+    *, rows: QuerySet, request: HttpRequest, detail: bool = False, store: RecordStore | None = None
+) -> list:
     """The facilities of ``rows`` (an unevaluated queryset of :func:`deals.selectors.facility_list`, usually a page
     slice) exactly as ``FacilitySerializer`` (``detail``: ``FacilityDetailSerializer``) returns them, in two
     queries."""
-    layout = _layout()
     found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    build = functools.partial(_facilities_build, request=request, detail=detail, using=rows.db)
+    return store.reuse(found=found, build=build) if store else build(found)
+
+
+def _facilities_build(found: list[dict], *, request: HttpRequest, detail: bool, using: str) -> list[dict]:
+    """The records of the rows ``found``, one per row and in their order (their relations in one more query)."""
     if not found:
         return []
+    layout = _layout()
     relations = relations_fetch_compiled(
         key=f"facilities:{detail}",
         parts=functools.partial(_relation_parts, detail=detail),
         owners=[row["id"] for row in found],
-        using=rows.db,
+        using=using,
     )
     facility_link = link_maker(request=request, view_name="api:facility-detail")
     company_link = link_maker(request=request, view_name="api:company-detail")

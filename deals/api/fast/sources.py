@@ -4,12 +4,19 @@ records its quotes support, see :func:`deals.api.fast.base.relations_fetch`)."""
 
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from deals.api.fast.base import RelationPart, date_text, datetime_text, link_maker, owner_ids, relations_fetch_compiled
 from deals.api.fast.record_parts import serializer_layout
 from deals.models import Evidence, PublicationStatus
+
+if TYPE_CHECKING:
+    from deals.api.fast.record_cache import RecordStore
+
 
 _PUBLISHED = PublicationStatus.PUBLISHED
 _ROW_FIELDS = (
@@ -59,19 +66,27 @@ def _relation_parts() -> list[RelationPart]:
     ]
 
 
-def source_records(*, rows: QuerySet, request: HttpRequest, detail: bool = False) -> list[dict]:
+def source_records(
+    *, rows: QuerySet, request: HttpRequest, detail: bool = False, store: RecordStore | None = None
+) -> list:
     """The sources of ``rows`` (an unevaluated queryset of :func:`deals.selectors.source_list`, usually a page
     slice) exactly as ``SourceSerializer`` (``detail``: ``SourceDetailSerializer``, with the text where it may be
     redistributed and the records the source supports) returns them."""
-    layout = _layout()
     fields = (*_ROW_FIELDS, "text") if detail else _ROW_FIELDS
     found = list(rows.prefetch_related(None).values(*fields))
+    build = functools.partial(_sources_build, request=request, detail=detail, using=rows.db)
+    return store.reuse(found=found, build=build) if store else build(found)
+
+
+def _sources_build(found: list[dict], *, request: HttpRequest, detail: bool, using: str) -> list[dict]:
+    """The records of the rows ``found``, one per row and in their order (a detail's relations in one more query)."""
     if not found:
         return []
+    layout = _layout()
     relations = {}
     if detail:
         relations = relations_fetch_compiled(
-            key="sources", parts=_relation_parts, owners=[row["id"] for row in found], using=rows.db
+            key="sources", parts=_relation_parts, owners=[row["id"] for row in found], using=using
         )
     source_link = link_maker(request=request, view_name="api:source-detail")
     links = {target: link_maker(request=request, view_name=view) for target, _key, view, _name in _TARGETS}

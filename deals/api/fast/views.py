@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rest_framework.response import Response
 
+from deals.api.fast.record_cache import record_store_get
+
 
 class FastReadMixin:
     """Serves ``list`` and ``retrieve`` with ``fast_records`` (``staticmethod(<resource>_records)``, see
@@ -21,7 +23,8 @@ class FastReadMixin:
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
         rows = self.paginator.page_queryset(queryset, request, self)
-        return self.get_paginated_response(self.fast_records(rows=rows, request=request))
+        store = record_store_get(request=request, resource=queryset.model._meta.label, detail=False)
+        return self.get_paginated_response(self.fast_records(rows=rows, request=request, store=store))
 
     def retrieve(self, request, *args, **kwargs):
         if self.fast_records is None:
@@ -30,7 +33,8 @@ class FastReadMixin:
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         queryset = self.filter_queryset(self.get_queryset())
         rows = queryset.filter(**{self.lookup_field: self.kwargs[lookup_url_kwarg]})
-        records = self.fast_records(rows=rows, request=request, detail=True)
+        store = record_store_get(request=request, resource=queryset.model._meta.label, detail=True)
+        records = self.fast_records(rows=rows, request=request, detail=True, store=store)
         if len(records) != 1:
             # Not found (or, impossibly for a unique slug, several): DRF's own path raises exactly what it always
             # did, which the publication lifecycle turns into a 301 or 410 where one applies.
