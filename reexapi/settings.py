@@ -179,8 +179,9 @@ REEXAPI_RESPONSE_CACHE_TIMEOUT = env.int("REEXAPI_RESPONSE_CACHE_TIMEOUT", defau
 REEXAPI_RESPONSE_CACHE_BUDGET = env.int("REEXAPI_RESPONSE_CACHE_BUDGET", default=8 * 1024 * 1024)
 REEXAPI_RESPONSE_CACHE_WINDOW = env.int("REEXAPI_RESPONSE_CACHE_WINDOW", default=60)
 # Rendered records of the fast read path kept per process for the current dataset version, in bytes of JSON
-# (deals/api/fast/record_cache.py); 0 turns it off. 8 MiB holds every list record of a few thousand deals.
-REEXAPI_RECORD_CACHE_BYTES = env.int("REEXAPI_RECORD_CACHE_BYTES", default=8 * 1024 * 1024)
+# (deals/api/fast/record_cache.py); 0 turns it off. 4 MiB holds the list and detail records of about 600 deals, or
+# the list records of 1,700, and adds about as much to each worker's memory.
+REEXAPI_RECORD_CACHE_BYTES = env.int("REEXAPI_RECORD_CACHE_BYTES", default=4 * 1024 * 1024)
 # The longest query string the API reads (a JSON 400 keyed by "query" above it). It is below the server's request
 # line limit (reexapi/gunicorn.conf.py: 8190 bytes), so the application, not gunicorn, answers it.
 REEXAPI_MAX_QUERY_STRING = env.int("REEXAPI_MAX_QUERY_STRING", default=4096)

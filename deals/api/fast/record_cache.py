@@ -120,7 +120,9 @@ class RecordStore:
             for row, record in zip(missing, build(missing), strict=True):
                 key = (self.prefix, row["id"])
                 try:
-                    body = json_bytes(record)
+                    # A copy of exactly its size: orjson's own bytes keep the tail of a larger buffer, and thousands
+                    # of them kept for long fragmented the heap (workers grew by 60 MB after the 100k benchmark).
+                    body = memoryview(json_bytes(record)).tobytes()
                 except orjson.JSONEncodeError:
                     fresh[key] = record
                     continue
