@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from deals.api.fast.base import link_maker
+from deals.api.fast.compiled import rows_values
 from deals.api.fast.record_parts import serializer_layout
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def commodity_records(
 ) -> list:
     """The commodities of ``rows`` (an unevaluated queryset of :func:`deals.selectors.commodity_list`, usually a
     page slice) exactly as ``CommoditySerializer`` returns them, in one query."""
-    found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    found = rows_values(rows=rows, fields=_ROW_FIELDS)
     build = functools.partial(_commodities_build, request=request)
     return store.reuse(found=found, build=build) if store else build(found)
 

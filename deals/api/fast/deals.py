@@ -23,6 +23,7 @@ from deals.api.fast.base import (
     owner_ids,
     relations_fetch_compiled,
 )
+from deals.api.fast.compiled import rows_values
 from deals.coverage import coverage_field_names, field_label, fields_coverage, value_canonical
 from deals.models import Deal, DealParty, Evidence, PublicationStatus
 from deals.models.deal import DEAL_DESCRIPTIVE_FIELDS
@@ -128,7 +129,7 @@ def deal_records(
 ) -> list:
     """The deals of ``rows`` (an unevaluated queryset of :func:`deals.selectors.deal_list`, usually a page slice)
     exactly as ``DealSerializer`` (``detail``: ``DealDetailSerializer``) returns them, in two queries."""
-    found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    found = rows_values(rows=rows, fields=_ROW_FIELDS)
     build = functools.partial(_deals_build, request=request, detail=detail, using=rows.db)
     return store.reuse(found=found, build=build) if store else build(found)
 

@@ -20,6 +20,7 @@ from deals.api.fast.base import (
     owner_ids,
     relations_fetch_compiled,
 )
+from deals.api.fast.compiled import rows_values
 from deals.api.fast.record_parts import (
     evidence_part,
     field_provenance_items,
@@ -82,7 +83,7 @@ def facility_records(
     """The facilities of ``rows`` (an unevaluated queryset of :func:`deals.selectors.facility_list`, usually a page
     slice) exactly as ``FacilitySerializer`` (``detail``: ``FacilityDetailSerializer``) returns them, in two
     queries."""
-    found = list(rows.prefetch_related(None).values(*_ROW_FIELDS))
+    found = rows_values(rows=rows, fields=_ROW_FIELDS)
     build = functools.partial(_facilities_build, request=request, detail=detail, using=rows.db)
     return store.reuse(found=found, build=build) if store else build(found)
 

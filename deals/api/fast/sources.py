@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from deals.api.fast.base import RelationPart, date_text, datetime_text, link_maker, owner_ids, relations_fetch_compiled
+from deals.api.fast.compiled import rows_values
 from deals.api.fast.record_parts import serializer_layout
 from deals.models import Evidence, PublicationStatus
 
@@ -73,7 +74,7 @@ def source_records(
     slice) exactly as ``SourceSerializer`` (``detail``: ``SourceDetailSerializer``, with the text where it may be
     redistributed and the records the source supports) returns them."""
     fields = (*_ROW_FIELDS, "text") if detail else _ROW_FIELDS
-    found = list(rows.prefetch_related(None).values(*fields))
+    found = rows_values(rows=rows, fields=fields)
     build = functools.partial(_sources_build, request=request, detail=detail, using=rows.db)
     return store.reuse(found=found, build=build) if store else build(found)
 

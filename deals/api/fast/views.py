@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework.response import Response
 
+from deals.api.fast.compiled import lookup_rows
 from deals.api.fast.record_cache import record_store_get
 
 
@@ -32,7 +33,13 @@ class FastReadMixin:
         # As get_object(): the filtered queryset, looked up by the URL's slug.
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         queryset = self.filter_queryset(self.get_queryset())
-        rows = queryset.filter(**{self.lookup_field: self.kwargs[lookup_url_kwarg]})
+        value = self.kwargs[lookup_url_kwarg]
+        if request.query_params:
+            rows = queryset.filter(**{self.lookup_field: value})
+        else:
+            # No parameter, so no filter: the same SQL for every record but its slug, compiled once (fast/compiled.py).
+            key = (type(self), self.action)
+            rows = lookup_rows(queryset=queryset, field=self.lookup_field, value=value, key=key)
         store = record_store_get(request=request, resource=queryset.model._meta.label, detail=True)
         records = self.fast_records(rows=rows, request=request, detail=True, store=store)
         if len(records) != 1:
