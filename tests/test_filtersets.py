@@ -305,3 +305,23 @@ def test_role_filter_knows_lenders_and_borrowers(client, db):
     DealFactory(slug="other")
     assert _slugs(client, DEALS, role="lender") == ["loan"]
     assert _slugs(client, DEALS, role="borrower", type="loan") == ["loan"]
+
+
+@pytest.mark.django_db
+def test_a_filterset_builds_only_the_filters_asked_for():
+    """deals.filtersets.base.AskedFiltersFilterSet: one asked filter is one built (and deep-copied) filter and one
+    form field, with the same rows and the same errors as ever; the class keeps every filter for the schema."""
+    from django.http import QueryDict
+
+    from deals import selectors
+    from deals.filtersets import DealFilterSet
+
+    DealFactory(slug="signed-one", status="signed")
+    DealFactory(slug="announced-one", status="announced")
+    queryset = selectors.deal_list()
+    asked = DealFilterSet(QueryDict("status=signed&page_size=5"), queryset=queryset)
+    assert set(asked.filters) == {"status"} and set(asked.form.fields) == {"status"}
+    assert [deal.slug for deal in asked.qs] == ["signed-one"]
+    assert len(DealFilterSet.base_filters) > 20 and "country" in DealFilterSet.base_filters
+    wrong = DealFilterSet(QueryDict("status=nope&country=ZZ"), queryset=queryset)
+    assert not wrong.is_valid() and set(wrong.errors) == {"status", "country"}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django_filters import rest_framework as filters
 
 from deals.api.updated_since import updated_since_filter
 from deals.filtersets.base import (
     MULTI_HELP,
+    AskedFiltersFilterSet,
     CommodityFilter,
     CurrencyFilter,
     SearchFilter,
@@ -31,7 +31,7 @@ from deals.selectors.records import party_kinds_matching
 _PUBLISHED = PublicationStatus.PUBLISHED
 
 
-class DealFilterSet(filters.FilterSet):
+class DealFilterSet(AskedFiltersFilterSet):
     """Filters of ``/api/v1/deals/``; ``company`` and ``role`` together mean that company in that role."""
 
     type = choice_filter(field_name="deal_type", choices=Deal.Type.choices, noun="deal type", help_text="Kind of deal.")

@@ -8,6 +8,7 @@ from django_filters import rest_framework as filters
 from deals.api.updated_since import updated_since_filter
 from deals.filtersets.base import (
     MULTI_HELP,
+    AskedFiltersFilterSet,
     CommodityFilter,
     FreeValuesFilter,
     RegionCodeFilter,
@@ -30,7 +31,7 @@ from deals.range_filters import period_filter, quantity_filter, whole_filter
 _PUBLISHED = PublicationStatus.PUBLISHED
 
 
-class CompanyFilterSet(filters.FilterSet):
+class CompanyFilterSet(AskedFiltersFilterSet):
     """Filters of ``/api/v1/companies/``."""
 
     kind = choice_filter(
@@ -48,7 +49,7 @@ class CompanyFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class FacilityFilterSet(filters.FilterSet):
+class FacilityFilterSet(AskedFiltersFilterSet):
     """Filters of ``/api/v1/facilities/``."""
 
     kind = choice_filter(
@@ -151,7 +152,7 @@ class FacilityFilterSet(filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
-class SourceFilterSet(filters.FilterSet):
+class SourceFilterSet(AskedFiltersFilterSet):
     """Filters of ``/api/v1/sources/``."""
 
     publisher = filters.CharFilter(
@@ -173,7 +174,7 @@ class SourceFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class CommodityFilterSet(filters.FilterSet):
+class CommodityFilterSet(AskedFiltersFilterSet):
     """Filters of ``/api/v1/commodities/``."""
 
     kind = choice_filter(
