@@ -4,6 +4,8 @@ connection, while every other query stays unprepared; the viewsets build their s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -48,6 +50,11 @@ def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, 
         # the count, the rows and the version token stay client-bound and unprepared.
         assert len(prepared) == 1, prepared
         assert '"_rel"' in prepared[0] and "UNION ALL" in prepared[0]
+        # Each of the five parts binds the page's ids as one array, which the planner sizes and looks up by the
+        # owner's index (an IN subquery over the ids was estimated at 100 rows and hash-joined against whole
+        # link tables).
+        assert re.findall(r"= ANY\(\$\d+::bigint\[\]\)", prepared[0]) and prepared[0].count("::bigint[]") == 5
+        assert "IN (SELECT" not in prepared[0]
 
     # A new connection has no prepared statements: psycopg prepares again on it.
     connection.close()
