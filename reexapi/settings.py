@@ -113,9 +113,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", REEXAPI_DB_STATEMENT_TIMEOUT_MS / 1000)
 # After a database failure the API serves what it has cached and answers 503 (Retry-After) to the rest for this
 # many seconds without trying the database again; then the next request tries again (automatic recovery).
-# The fast read path's compiled relations query (deals/api/fast/base.py) runs as a server-side prepared statement on
-# PostgreSQL, planned once per connection. Turn off behind a pooler that cannot keep prepared statements (PgBouncer
-# in transaction mode before 1.21, or without max_prepared_statements).
+# The fast read path's compiled statements (a list's relations, count and rows, a detail's row: deals/api/fast/)
+# run as server-side prepared statements on PostgreSQL, planned once per connection. Turn off behind a pooler that
+# cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
 REEXAPI_DB_PREPARED_STATEMENTS = env.bool("REEXAPI_DB_PREPARED_STATEMENTS", default=True)
 REEXAPI_DB_RETRY_AFTER = env.int("REEXAPI_DB_RETRY_AFTER", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from deals import caching, outages, version_listener
+from deals.api.fast.compiled import compiled_clear
 from deals.api.fast.record_cache import record_cache
 
 
@@ -15,6 +16,7 @@ def _reset():
     caching._last_version = None
     version_listener.listener_stop()
     record_cache().clear()
+    compiled_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -75,6 +75,8 @@ class StrictPageNumberPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         number = 1 if raw is None else _positive_int(name=self.page_query_param, raw=raw)
         paginator = self.django_paginator_class(queryset, page_size)
+        if hasattr(queryset, "page_expect"):  # a compiled list (deals/api/fast/compiled.py) reads it with the count
+            queryset.page_expect(offset=(number - 1) * page_size, limit=page_size)
         try:
             self.page = paginator.page(number)
         except InvalidPage:

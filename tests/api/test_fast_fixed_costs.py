@@ -1,6 +1,7 @@
-"""What the fast read path does once rather than per request: on PostgreSQL the compiled relations query
-(deals/api/fast/base.py ``relations_fetch_compiled``) is a server-side prepared statement, planned once per
-connection, while every other query stays unprepared; the viewsets build their selector querysets once."""
+"""What the fast read path does once rather than per request: on PostgreSQL its compiled queries (the relations,
+deals/api/fast/base.py ``relations_fetch_compiled``; a list's count and page, deals/api/fast/compiled.py) are
+server-side prepared statements, planned once per connection, while every other query stays unprepared; the
+viewsets build their selector querysets once."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _deals() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, settings):
+def test_the_compiled_queries_are_prepared_once_and_answer_as_unprepared(client, settings):
     _deals()
     settings.REEXAPI_RESPONSE_CACHE = False  # every request runs the view
     settings.REEXAPI_RECORD_CACHE_BYTES = 0  # and every request runs its relations query
@@ -45,23 +46,27 @@ def test_the_relations_query_is_prepared_once_and_answers_as_unprepared(client, 
     assert [p["slug"] for p in first.json()["results"]] == ["prepared-0", "prepared-1", "prepared-2"]
     assert first.json()["results"][0]["parties"] and first.json()["results"][0]["provenance"]
     if connection.vendor == "postgresql":
-        prepared = _prepared()
-        # One statement, the relations union (its part names are in its text), reused by the second request;
-        # the count, the rows and the version token stay client-bound and unprepared.
-        assert len(prepared) == 1, prepared
-        assert '"_rel"' in prepared[0] and "UNION ALL" in prepared[0]
+        # Two statements, reused by the second request: the list's count and page in one (the first request kept
+        # the list's statements, deals/api/fast/compiled.py), and the relations union (its part names are in its
+        # text). The version token stays client-bound and unprepared.
+        prepared = sorted(_prepared(), key=lambda sql: "UNION ALL" in sql)
+        assert len(prepared) == 2, prepared
+        page, relations = prepared
+        assert page.startswith('SELECT (SELECT COUNT(*) AS "__count" FROM "deals_deal"'), page
+        assert re.search(r" LIMIT \$\d+ OFFSET \$\d+\) r ON 1 = 1$", page), page
+        assert '"_rel"' in relations and "UNION ALL" in relations
         # Each of the five parts binds the page's ids as one array, which the planner sizes and looks up by the
         # owner's index (an IN subquery over the ids was estimated at 100 rows and hash-joined against whole
         # link tables).
-        assert re.findall(r"= ANY\(\$\d+::bigint\[\]\)", prepared[0]) and prepared[0].count("::bigint[]") == 5
-        assert "IN (SELECT" not in prepared[0]
+        assert re.findall(r"= ANY\(\$\d+::bigint\[\]\)", relations) and relations.count("::bigint[]") == 5
+        assert "IN (SELECT" not in relations
 
     # A new connection has no prepared statements: psycopg prepares again on it.
     connection.close()
     again = client.get(LIST)
     assert again.content == unprepared.content
     if connection.vendor == "postgresql":
-        assert len(_prepared()) == 1
+        assert len(_prepared()) == 2
 
 
 @pytest.mark.django_db

@@ -239,7 +239,7 @@ def relations_fetch_compiled(
     ids = list(owners) if vendor == "postgresql" else orjson.dumps(list(owners)).decode()
     for slot in slots:
         bound[slot] = ids
-    with _statement_cursor(connection) as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, bound)
         return _grouped(cursor.fetchall())
 
@@ -252,7 +252,7 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-def _statement_cursor(connection):
+def statement_cursor(connection):
     """A cursor for a compiled query that runs on every request: on PostgreSQL a server-side prepared statement
     (planning the relations union took 0.6 ms of its 2 ms; a prepared statement is planned once per connection)
     unless ``REEXAPI_DB_PREPARED_STATEMENTS`` is off; elsewhere the usual cursor. Either way Django's cursor wrapper

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rest_framework.response import Response
 
-from deals.api.fast.compiled import lookup_rows
+from deals.api.fast.compiled import list_compiled, lookup_rows
 from deals.api.fast.record_cache import record_store_get
 
 
@@ -22,9 +22,12 @@ class FastReadMixin:
         # The csv action calls list() too: only the JSON list takes the fast path.
         if self.fast_records is None or getattr(self, "action", None) != "list" or self.paginator is None:
             return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = self.paginator.page_queryset(queryset, request, self)
-        store = record_store_get(request=request, resource=queryset.model._meta.label, detail=False)
+        base = self.get_queryset()
+        # Counted and read from statements compiled once per query string and dataset version (fast/compiled.py).
+        key = (type(self), self.action)
+        paged = list_compiled(request=request, key=key, queryset=lambda: self.filter_queryset(base))
+        rows = self.paginator.page_queryset(paged, request, self)
+        store = record_store_get(request=request, resource=base.model._meta.label, detail=False)
         return self.get_paginated_response(self.fast_records(rows=rows, request=request, store=store))
 
     def retrieve(self, request, *args, **kwargs):
