@@ -99,12 +99,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # A stalled or unreachable database must cost a request seconds, not minutes (deals/outages.py answers a 503):
 # libpq gives up connecting after REEXAPI_DB_CONNECT_TIMEOUT seconds and PostgreSQL cancels any statement (lock
 # waits included) after REEXAPI_DB_STATEMENT_TIMEOUT_MS. Connections are kept for REEXAPI_DB_CONN_MAX_AGE seconds
-# and checked before reuse, so a killed connection is replaced at the start of the next request.
+# and checked before reuse (reexapi/db/postgresql/base.py), so a killed connection is replaced at the start of the
+# next request.
 REEXAPI_DB_CONNECT_TIMEOUT = env.int("REEXAPI_DB_CONNECT_TIMEOUT", default=3)
 REEXAPI_DB_STATEMENT_TIMEOUT_MS = env.int("REEXAPI_DB_STATEMENT_TIMEOUT_MS", default=3000)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("REEXAPI_DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a check of the kept connection that needs no round trip while its socket is quiet.
+    DATABASES["default"]["ENGINE"] = "reexapi.db.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", REEXAPI_DB_CONNECT_TIMEOUT)
     DATABASES["default"]["OPTIONS"].setdefault("options", f"-c statement_timeout={REEXAPI_DB_STATEMENT_TIMEOUT_MS}")

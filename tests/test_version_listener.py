@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import threading
 import time
 
 import psycopg
@@ -24,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from deals import caching, version_listener
 from deals.models import DatasetVersion
 from tests.factories import DealFactory
+from tests.tcp_proxy import PausableProxy
 
 URL = "/api/v1/deals/?page_size=5"
 HEARTBEAT = 30.0
@@ -153,47 +152,6 @@ def test_a_killed_listener_falls_back_to_the_read_at_once_and_reconnects(client,
     assert hit.content == fallback.content and hit["ETag"] == fallback["ETag"]
 
 
-class _PausableProxy:
-    """A TCP proxy to PostgreSQL that can stop forwarding: the connection stays open and nothing comes back, as
-    from a stalled server or network."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.flowing = threading.Event()
-        self.flowing.set()
-        self.closed = False
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                continue
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                self.flowing.wait()  # paused: the bytes wait here, unanswered
-                sink.sendall(data)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.closed = True
-        self.flowing.set()
-        for sock in [*self.sockets, self.server]:
-            sock.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_listener_whose_heartbeat_is_overdue_is_not_trusted(client, listening, monkeypatch):
     if listening is None:
@@ -202,7 +160,7 @@ def test_a_listener_whose_heartbeat_is_overdue_is_not_trusted(client, listening,
     deal = DealFactory(title="Before the stall")
     version_listener.listener_stop()
     params = version_listener._listener_params()
-    proxy = _PausableProxy((params["host"], int(params["port"])))
+    proxy = PausableProxy((params["host"], int(params["port"])))
     listener = version_listener.VersionListener(
         params={**params, "host": "127.0.0.1", "port": proxy.port}, heartbeat=0.2
     )

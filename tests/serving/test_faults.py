@@ -124,7 +124,8 @@ def test_a_killed_connection_is_replaced_on_the_next_request(pg_served_url, stat
         assert server.get("/api/v1/companies/?page_size=5").status == 200
         with psycopg.connect(_pg(pg_served_url), autocommit=True) as admin:
             killed = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                # With a timeout, each call returns once its backend is gone: killed before the next request.
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             ).fetchone()[0]
         assert killed >= 1  # the worker's kept connection
