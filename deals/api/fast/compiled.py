@@ -2,17 +2,17 @@
 
 - a detail asked with no query parameters (:func:`lookup_rows` marks its one-record queryset): the same SQL for
   every record but its slug, which is bound;
-- a list asked with no query parameter but ``page`` and ``page_size`` (:func:`list_compiled` wraps its queryset for
-  the paginator): the same count statement on every request, and the same rows statement but for its ``LIMIT`` and
-  ``OFFSET``, which are bound.
+- a list, for each query string but its ``page`` and ``page_size`` at each dataset version (:func:`list_compiled`
+  wraps its queryset for the paginator): the same count statement on every request, and the same rows statement but
+  for its ``LIMIT`` and ``OFFSET``, which are bound; on PostgreSQL both in one statement once they are kept.
 
 :func:`rows_values` (what every ``<resource>_records`` reads its rows with) runs a marked queryset from its
 statement, and any other through the ORM.
 
 Why: compiling a detail's rows query (the selector's annotations, 25 columns) through the ORM cost as much as
-running it, and a list's count and rows queries about 1 ms of its 3, on every request. Any other query parameter
-can change the filters, so those requests compile as before. On PostgreSQL the statements are also prepared on the
-server (deals/api/fast/base.py ``statement_cursor``): planning the commodities' counts cost 2 ms a request.
+running it; building a filtered list's filters and compiling its count and rows cost 5 to 7 ms of its 10, on every
+request. On PostgreSQL the statements are also prepared on the server (deals/api/fast/base.py
+``statement_cursor``): planning the commodities' counts cost 2 ms a request.
 
 Per thread, like the selectors' querysets (deals/api/views/base.py): the kept compiler converts the values (dates,
 decimals, JSON) with its thread's database connection, as the ORM does.
