@@ -249,3 +249,12 @@ def test_a_kept_list_counts_and_reads_its_page_at_once(client, dataset):
         # Past the end the ORM read no rows either.
         assert len(kept[2]) == len(orm) - (_JOINED if page <= pages else 0)
         assert status == (200 if page <= pages else 404)
+
+
+def test_a_page_number_beyond_any_count_is_a_404(client, dataset):
+    """A kept list reads its page with the count on PostgreSQL: a page whose offset no bigint holds is not read,
+    and is the 404 of any page past the end."""
+    assert client.get("/api/v1/sources/").status_code == 200  # the statements are kept
+    for page in (2**40, 2**64 // 25 + 1, 10**30):
+        response = client.get("/api/v1/sources/", {"page": page})
+        assert response.status_code == 404 and "does not exist" in response.json()["detail"], page

@@ -97,8 +97,10 @@ def test_list_queries_are_at_most_four_and_flat_in_the_page_size(client, random_
             response = client.get(LIST, {"page_size": size})
         assert response.status_code == 200 and len(response.json()["results"]) == size
         counts[size] = len(queries)
-    # The dataset version, the count, the page's rows, their relations.
-    assert set(counts.values()) == {4}, counts
+    # The dataset version, the count, the page's rows, their relations. The list's statements are kept after the
+    # first request, whatever the page size: on PostgreSQL they then count and read the page at once.
+    joined = 1 if connection.vendor == "postgresql" else 0
+    assert counts == {1: 4, 25: 4 - joined, 100: 4 - joined}, counts
 
 
 def test_detail_queries_are_at_most_three(client, random_dataset):

@@ -75,12 +75,14 @@ def _queries(client, url: str) -> int:
 @pytest.mark.parametrize("resource", ["deals", "companies", "facilities"])
 def test_a_warm_page_skips_its_relations_query(client, dataset, resource):
     """Cold: the version, the count, the rows, their relations. Warm: no relations query. A page with records not
-    seen yet fetches the relations of those alone, in one query whatever their number."""
+    seen yet fetches the relations of those alone, in one query whatever their number. (After the first request the
+    list's statements are kept, whatever the page size: on PostgreSQL they count and read the page at once.)"""
+    joined = 1 if connection.vendor == "postgresql" else 0
     url = f"/api/v1/{resource}/?page_size=10"
     assert _queries(client, url) == 4
-    assert _queries(client, url) == 3
-    assert _queries(client, f"/api/v1/{resource}/?page_size=30") == 4
-    assert _queries(client, f"/api/v1/{resource}/?page_size=30") == 3
+    assert _queries(client, url) == 3 - joined
+    assert _queries(client, f"/api/v1/{resource}/?page_size=30") == 4 - joined
+    assert _queries(client, f"/api/v1/{resource}/?page_size=30") == 3 - joined
 
 
 def test_a_write_is_seen_at_once(client, db, settings, django_capture_on_commit_callbacks):

@@ -108,6 +108,8 @@ def rows_values(*, rows: QuerySet | CompiledPage, fields: tuple[str, ...]) -> li
 # Per thread, the statements of at most this many lists (a viewset's list for one query string at one dataset
 # version; least recently used out first). Each keeps its SQL text and converters, a few kilobytes.
 LISTS_KEPT = 256
+# The largest LIMIT + OFFSET PostgreSQL takes (a bigint); `page` has no upper bound of its own.
+_OFFSET_MAX = 2**63 - 1
 # Query parameters that never change a list's SQL but for its LIMIT and OFFSET, which are bound.
 _PAGE_PARAMETERS = frozenset({"page", "page_size"})
 
@@ -199,7 +201,8 @@ class CompiledList:
         this list's statements are kept, :meth:`count` then reads that page's rows in the same statement on
         PostgreSQL, one round trip to the database instead of two. A page past the end costs nothing more: it has
         no rows."""
-        self._page = (offset, limit)
+        if offset + limit <= _OFFSET_MAX:  # a page number beyond any count is a 404 without reading anything
+            self._page = (offset, limit)
 
     def count(self) -> int:
         """``queryset.count()``: Django's own count statement, kept the first time it runs."""
