@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 
+from deals import search_levels
+
 PG_CONFIG = "reexapi_search"
 _PG_DICTIONARY = "reexapi_search_porter"
 _TRIGGER_PREFIX = "deals_search_"
@@ -161,8 +163,9 @@ def _words(part: str) -> str:
     return f"regexp_replace({spaced}, '{PG_SHORT_S_WORD}', '\\10', 'gi')"
 
 
-def _refresh_sql(vendor: str, kind: str, ids: str) -> list[str]:
-    """Statements recomputing the documents of the ``kind`` records whose ids ``ids`` (SQL) lists."""
+def _refresh_sql(vendor: str, kind: str, ids: str, *, levels: bool = False) -> list[str]:
+    """Statements recomputing the documents of the ``kind`` records whose ids ``ids`` (SQL) lists (and, with
+    ``levels``, a deal's levels: :mod:`deals.search_levels`)."""
     spec = KINDS[kind]
     table, key = table_name(kind), key_column(vendor)
     a, b, c = spec.parts(vendor)
@@ -183,6 +186,13 @@ def _refresh_sql(vendor: str, kind: str, ids: str) -> list[str]:
         )
     else:
         insert = f"INSERT INTO {table} (rowid, a, b, c) {parts} WHERE {where}"
+    if levels and kind == "deal" and vendor == "postgresql":
+        return [
+            *search_levels.deal_levels_remove_sql(ids),
+            delete,
+            insert,
+            *search_levels.deal_levels_add_sql(ids),
+        ]
     return [delete, insert]
 
 
@@ -210,7 +220,8 @@ def _record_triggers(kind: str, table: str, columns: tuple[str, ...], *, publish
 
 # (table, operation, the columns an update must change (all when empty), [(kind, SQL of the ids to refresh)]).
 TRIGGERS = [
-    *_record_triggers("deal", "deals_deal", ("title", "summary"), publishable=True),
+    # A deal's publication also moves it in or out of the levels (deals.search_levels): its document is refreshed.
+    *_record_triggers("deal", "deals_deal", ("title", "summary", "publication_status"), publishable=True),
     *_record_triggers("company", "deals_company", ("name", "aliases", "description"), publishable=True),
     *_record_triggers("facility", "deals_facility", ("name", "description"), publishable=True),
     *_record_triggers("source", "deals_source", ("title", "publisher"), publishable=False),
@@ -312,10 +323,10 @@ def _tables_create(cursor, vendor: str) -> None:
             )
 
 
-def _triggers_create(cursor, vendor: str) -> None:
+def _triggers_create(cursor, vendor: str, *, levels: bool) -> None:
     for index, (table, operation, columns, refreshes) in enumerate(TRIGGERS):
         name = _trigger_name(index, table, operation)
-        statements = [sql for kind, ids in refreshes for sql in _refresh_sql(vendor, kind, ids)]
+        statements = [sql for kind, ids in refreshes for sql in _refresh_sql(vendor, kind, ids, levels=levels)]
         event = operation.upper() + (f" OF {', '.join(columns)}" if columns else "")
         changed = ""
         if columns:
@@ -338,7 +349,7 @@ def _triggers_create(cursor, vendor: str) -> None:
             )
 
 
-def _rebuild(cursor, vendor: str) -> None:
+def _rebuild(cursor, vendor: str, *, levels: bool) -> None:
     if vendor == "postgresql":
         # Every record at once: longer than the requests' statement timeout on a large dataset. The GIN index is
         # built after the rows, which is several times faster than growing it row by row.
@@ -352,6 +363,8 @@ def _rebuild(cursor, vendor: str) -> None:
             cursor.execute(_refresh_sql(vendor, kind, "*")[1])
             cursor.execute(f"CREATE INDEX {table}_document ON {table} USING gin (document)")
             cursor.execute(f"ANALYZE {table}")
+            if kind == "deal" and levels:
+                search_levels.deal_levels_rebuild(cursor)
         else:
             for sql in _refresh_sql(vendor, kind, "*"):
                 cursor.execute(sql)
@@ -364,6 +377,10 @@ def _schema_ready(connection, cursor) -> bool:
     return all(columns <= _columns_present(cursor, connection.vendor, t) for t, columns in _REQUIRED_COLUMNS.items())
 
 
+def _levels_present(connection, cursor) -> bool:
+    return search_levels.LEVELS_TABLE in connection.introspection.table_names(cursor)
+
+
 def search_index_install(*, using: str = "default") -> None:
     """Create what is missing (text search configuration, tables, index), (re)create the triggers and rebuild
     every document. Idempotent; a no-op on a schema without the searched tables and columns."""
@@ -373,11 +390,16 @@ def search_index_install(*, using: str = "default") -> None:
         if not _schema_ready(connection, cursor):
             return
         search_index_uninstall(using=using)
+        levels = vendor == "postgresql" and search_levels.deal_levels_extension(cursor)
         if vendor == "postgresql":
             _pg_config_create(cursor)
+            if levels:
+                search_levels.deal_levels_create(cursor)
+            else:
+                search_levels.deal_levels_drop(cursor)
         _tables_create(cursor, vendor)
-        _triggers_create(cursor, vendor)
-        _rebuild(cursor, vendor)
+        _triggers_create(cursor, vendor, levels=levels)
+        _rebuild(cursor, vendor, levels=levels)
 
 
 def search_index_rebuild(*, using: str = "default") -> None:
@@ -386,7 +408,7 @@ def search_index_rebuild(*, using: str = "default") -> None:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if _schema_ready(connection, cursor):
             _tables_create(cursor, connection.vendor)
-            _rebuild(cursor, connection.vendor)
+            _rebuild(cursor, connection.vendor, levels=_levels_present(connection, cursor))
 
 
 def search_index_pre_migrate(sender, using: str = "default", **kwargs) -> None:

@@ -290,9 +290,9 @@ class SearchFilter(filters.CharFilter):
                 f"Full-text search over {searched}. Every term (a run of letters and digits) must match, "
                 "case-insensitively, a whole word of those texts after both are stemmed (Porter), so `magnets` "
                 "finds what `magnet` finds; no prefixes, no stop words. Results are ordered by relevance (names "
-                "and titles first, then summaries and descriptions, then quotes), ties by slug, unless `ordering` "
-                "is given. A value without any letter or digit (e.g. `!`) has no terms and is no filter, like an "
-                "empty one."
+                "and titles first, then summaries and descriptions, then quotes), ties by creation order, unless "
+                "`ordering` is given. A value without any letter or digit (e.g. `!`) has no terms and is no filter, "
+                "like an empty one."
             ),
         )
 

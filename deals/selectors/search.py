@@ -5,9 +5,12 @@
   Porter algorithm, case-insensitively: ``magnets`` finds what ``magnet`` finds, ``lith`` finds nothing (no
   prefixes), and there are no stop words (``the`` is a word like any other);
 - matches are ranked by relevance (a term in a name or title weighs more than one in a summary, which weighs more
-  than one in a quote or a linked commodity's name): PostgreSQL's ``ts_rank`` of the weighted ``tsvector``, SQLite's
-  ``bm25()`` of the FTS5 table, negated so that on both databases a *higher* ``search_rank`` is better. Ties are
-  broken by slug. The two scores are not comparable with each other, only the orders they give.
+  than one in a quote or a linked commodity's name): on PostgreSQL the sum over the terms of each term's ``ts_rank``
+  in the weighted ``tsvector`` (a sum, so that the deals' levels of deals.search_levels rank a page without
+  scoring every match: :func:`deal_search_page`), on SQLite ``bm25()`` of the FTS5 table, negated so that on both
+  databases a *higher* ``search_rank`` is better. Ties are broken by id (the order the records were created in),
+  on the lists; the cross-resource search breaks them by slug, then type. The two databases' scores are not
+  comparable with each other, only the orders they give.
 
 Each searched queryset joins its kind's search table once (``QuerySet.extra(tables=…)``: the table is not a model)
 and carries the ``search_rank`` annotation; it must not itself be used as a subquery of another query, because the
@@ -26,6 +29,7 @@ from django.db.models.expressions import RawSQL
 
 from deals.models import Commodity, Company, Deal, Facility, Source
 from deals.search_index import PG_CONFIG, key_column, table_name
+from deals.search_levels import INT4_MAX, LEVELS_TABLE, deal_levels_present
 
 # A search term is a run of letters and digits (Unicode); anything else separates terms.
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -56,11 +60,15 @@ def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _pg_words(terms: list[str]) -> list[str]:
+    # Short words ending in "s" are stored with a "0" appended (deals.search_index.PG_SHORT_S_WORD).
+    return [f"{term}0" if len(term) <= 2 and term.endswith("s") else term for term in terms]
+
+
 def _match_param(terms: list[str]) -> str:
     """The query parameter: PostgreSQL's plainto_tsquery text, or an FTS5 query of quoted terms (AND-ed)."""
     if _is_postgresql():
-        # Short words ending in "s" are stored with a "0" appended (deals.search_index.PG_SHORT_S_WORD).
-        return " ".join(f"{term}0" if len(term) <= 2 and term.endswith("s") else term for term in terms)
+        return " ".join(_pg_words(terms))
     # Each term is letters and digits only; quoting keeps FTS5 from reading a term as an operator (AND, NOT, NEAR).
     return " ".join(f'"{term}"' for term in terms)
 
@@ -79,27 +87,99 @@ def _key_sql(table: str) -> str:
     return f"+{table}.rowid"
 
 
-def _rank_sql(table: str) -> str:
+def _rank_sql(table: str, terms: list[str]) -> tuple[str, list[str]]:
+    """The relevance of a match and its parameters: on PostgreSQL each term's ``ts_rank``, summed in the terms'
+    order (as deal_search_page sums the levels' scores, so that both give the same ``real``)."""
     if _is_postgresql():
-        return f"ts_rank({table}.document, plainto_tsquery('{PG_CONFIG}', %s))"
-    return f"-bm25({table}, {_BM25})"
+        words = _pg_words(terms)
+        return " + ".join(f"ts_rank({table}.document, plainto_tsquery('{PG_CONFIG}', %s))" for _ in words), words
+    return f"-bm25({table}, {_BM25})", []
 
 
 def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
     """Filter ``queryset`` to the records matching ``q``, annotated with ``search_rank`` and ordered by
-    ``-search_rank, slug`` (see the module docstring). The caller checks that ``q`` has at least one term; its
+    ``-search_rank, pk`` (see the module docstring). The caller checks that ``q`` has at least one term; its
     length (at most 200 characters) bounds their number."""
     table = table_name(_KINDS[queryset.model])
-    param = _match_param(search_terms(q=q))
-    rank_params = [param] if _is_postgresql() else []
+    terms = search_terms(q=q)
+    param = _match_param(terms)
+    rank, rank_params = _rank_sql(table, terms)
     return (
         queryset.extra(tables=[table])
         # The join: the record's id (a real column reference, relabelled with the query) equals the document's key.
         .filter(pk=RawSQL(_key_sql(table), []))
         .filter(RawSQL(_match_sql(table), [param], output_field=BooleanField()))
-        .annotate(search_rank=RawSQL(_rank_sql(table), rank_params, output_field=FloatField()))
-        .order_by("-search_rank", "slug")
+        .annotate(search_rank=RawSQL(rank, rank_params, output_field=FloatField()))
+        .order_by("-search_rank", "pk")
     )
+
+
+# deal_search_page: at most this many terms; beyond, the list ranks every match.
+_LEVEL_TERMS_MAX = 8
+
+
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of the published deals matching a ``q``, best first: how many match, and the page's ids in order."""
+
+    count: int
+    ids: list[int]
+
+
+def _levels_sql(terms: int) -> str:
+    """The statement of :func:`deal_search_page` for ``terms`` terms (see deals.search_levels).
+
+    Parameters: the terms' words, offset, limit. One row: whether the levels can answer (every word is one stemmed
+    word, no deal id beyond int4), the number of matches and the page's ids in order.
+    """
+    levels = [
+        f"l{i} AS (SELECT score, ids FROM {LEVELS_TABLE} WHERE term = (SELECT lexemes[1] FROM words WHERE ord = {i}))"
+        for i in range(1, terms + 1)
+    ]
+    # The combinations term by term, keeping only those some deal has: each published deal is in one at most, so
+    # their number stays below the number of matches however many levels the words have.
+    steps = ["c1 AS (SELECT score AS total, ids FROM l1)"] + [
+        f"c{i} AS (SELECT total, ids FROM (SELECT c.total + l.score AS total, c.ids & l.ids AS ids "
+        f"FROM c{i - 1} c, l{i} l WHERE c.ids && l.ids) x)"
+        for i in range(2, terms + 1)
+    ]
+    return (
+        "WITH words AS (SELECT w.ord, ARRAY(SELECT lexeme FROM unnest(to_tsvector"
+        f"('{PG_CONFIG}', w.word))) AS lexemes FROM unnest(%(words)s::text[]) WITH ORDINALITY AS w(word, ord)), "
+        + ", ".join(levels + steps)
+        + f", n AS (SELECT total, ids FROM c{terms} WHERE cardinality(ids) > 0), "
+        # Combinations are disjoint (a deal has one score per word); those of equal relevance merge, ids ascending.
+        "g AS (SELECT total, min(ids) AS ids FROM n GROUP BY total HAVING count(*) = 1 UNION ALL "
+        "SELECT n.total, sort(array_agg(x)) FROM n CROSS JOIN LATERAL unnest(n.ids) AS x "
+        "WHERE n.total IN (SELECT total FROM n GROUP BY total HAVING count(*) > 1) GROUP BY n.total), "
+        "k AS (SELECT total, ids, sum(cardinality(ids)) OVER (ORDER BY total DESC) - cardinality(ids) AS before "
+        "FROM g) "
+        "SELECT (SELECT bool_and(cardinality(lexemes) = 1) FROM words) "
+        f"AND NOT EXISTS (SELECT 1 FROM deals_deal WHERE id > {INT4_MAX}), "
+        "(SELECT COALESCE(sum(cardinality(ids)), 0) FROM g), "
+        "ARRAY(SELECT x FROM k CROSS JOIN LATERAL unnest(subarray(k.ids, GREATEST(%(offset)s - k.before, 0)::int + 1, "
+        "%(limit)s)) WITH ORDINALITY AS p(x, o) WHERE k.before < %(offset)s + %(limit)s "
+        "AND k.before + cardinality(k.ids) > %(offset)s ORDER BY k.total DESC, p.o)"
+    )
+
+
+def deal_search_page(*, q: str, offset: int, limit: int) -> RankedPage | None:
+    """The published deals matching ``q`` from ``offset``, at most ``limit``, ranked as :func:`records_search`
+    ranks them (relevance, then id), read from the levels of deals.search_levels in one query; ``None`` where the
+    levels cannot answer (SQLite, no levels, a term that is not one stemmed word, more than eight terms, a
+    deal id beyond int4): the caller then filters with :func:`records_search`."""
+    terms = search_terms(q=q)
+    if not _is_postgresql() or not terms or len(terms) > _LEVEL_TERMS_MAX:
+        return None
+    if not deal_levels_present(connection):
+        return None
+    offset = min(offset, INT4_MAX)  # no list is longer; subarray() takes an int
+    with connection.cursor() as cursor:
+        cursor.execute(_levels_sql(len(terms)), {"words": _pg_words(terms), "offset": offset, "limit": limit})
+        usable, count, ids = cursor.fetchone()
+    if not usable:
+        return None
+    return RankedPage(count=int(count), ids=[int(pk) for pk in ids[:limit]])
 
 
 @dataclass(frozen=True)
@@ -122,25 +202,28 @@ SEARCH_TYPES: dict[str, tuple[str, str, bool]] = {
 }
 
 
-def _hits_union(*, types: list[str], param: str) -> tuple[str, list]:
+def _hits_union(*, types: list[str], q: str) -> tuple[str, list]:
     """SQL of every published match of ``types``: (type, id, slug, name, rank), and its parameters."""
     branches, params = [], []
+    terms = search_terms(q=q)
+    param = _match_param(terms)
     for kind in types:
         record_table, name_column, publishable = SEARCH_TYPES[kind]
         table = table_name(kind)
         published = " AND r.publication_status = 'published'" if publishable else ""
+        rank, rank_params = _rank_sql(table, terms)
         branches.append(
             f"SELECT '{kind}' AS type, r.id AS id, r.slug AS slug, r.{name_column} AS name, "
-            f"{_rank_sql(table)} AS rank FROM {table} JOIN {record_table} r ON r.id = {_key_sql(table)} "
+            f"{rank} AS rank FROM {table} JOIN {record_table} r ON r.id = {_key_sql(table)} "
             f"WHERE {_match_sql(table)}{published}"
         )
-        params += [param, param] if _is_postgresql() else [param]
+        params += [*rank_params, param]
     return " UNION ALL ".join(branches), params
 
 
 def search_hits_count(*, q: str, types: list[str]) -> int:
     """How many published records of ``types`` match ``q`` (one query)."""
-    union, params = _hits_union(types=types, param=_match_param(search_terms(q=q)))
+    union, params = _hits_union(types=types, q=q)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({union}) hits", params)
         return cursor.fetchone()[0]
@@ -153,7 +236,7 @@ def search_hits(*, q: str, types: list[str], offset: int, limit: int) -> list[Se
     Two queries: the page of hits, then the fragments of those hits only (highlighting costs per record).
     """
     param = _match_param(search_terms(q=q))
-    union, params = _hits_union(types=types, param=param)
+    union, params = _hits_union(types=types, q=q)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT type, id, slug, name, rank FROM ({union}) hits ORDER BY rank DESC, slug, type LIMIT %s OFFSET %s",

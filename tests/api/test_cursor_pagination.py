@@ -172,16 +172,16 @@ def test_fixture_walk_with_search_and_filters(client, fixture_dataset, basename,
 
 def test_fixture_search_without_ordering_walks_by_rank_on_postgresql(client, fixture_dataset):
     """With ``q`` and no ``ordering`` the list is by relevance on PostgreSQL (``search_rank``): the cursor keys
-    are the rank, then slug, so the walk is the ranked order."""
+    are the rank, then id (ties in creation order), so the walk is the ranked order."""
     url = reverse("api:deal-list")
     first, links, _ = _page(client, url, {"q": "magnet", "cursor": "", "page_size": 1})
     token = parse_qs(urlsplit(links["next"]).query)["cursor"][0]
     document = json.loads(cursor_module._b64decode(token.split(".")[0]))
     tags = [tag for tag, _ in document["v"]]
     if connection.vendor == "postgresql":
-        assert tags == ["f", "s"]  # search_rank (a float), slug
+        assert tags == ["f", "i"]  # search_rank (a float), id
     else:
-        assert tags[-1] == "s"
+        assert tags[-1] == "i"
 
 
 # --- a factory dataset with ties and NULLs in every orderable field ----------------------------------------------

@@ -168,10 +168,17 @@ def test_linked_commodity_names_are_searched(client):
 
 
 @pytest.mark.django_db
-def test_relevance_ties_are_broken_by_slug(client):
+def test_relevance_ties_are_broken_by_creation_order(client):
+    """Ties come in the order the records were created (their id), not by slug: on PostgreSQL a deals list asked
+    for only `q` is ranked from the search levels, which order ties by id (deals.search_levels)."""
     for slug in ("tie-b", "tie-c", "tie-a"):
         DealFactory(slug=slug, title="Graphite offtake", announced_date=datetime.date(2025, 9, 1))
-    assert found(client, "deals", "graphite") == ["tie-a", "tie-b", "tie-c"]
+    assert found(client, "deals", "graphite") == ["tie-b", "tie-c", "tie-a"]
+    # The same order with a filter, which takes the general path (every match ranked by the database).
+    assert found(client, "deals", "graphite", announced_after="2025-01-01") == ["tie-b", "tie-c", "tie-a"]
+    for slug in ("tie-y", "tie-x"):
+        CompanyFactory(slug=slug, name="Graphite Co")
+    assert found(client, "companies", "graphite") == ["tie-y", "tie-x"]
 
 
 @pytest.mark.django_db

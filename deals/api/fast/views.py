@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from deals.api.fast.compiled import list_compiled, lookup_rows
 from deals.api.fast.record_cache import record_store_get
+from deals.api.fast.search import ranked_list
 
 
 class FastReadMixin:
@@ -17,6 +18,8 @@ class FastReadMixin:
     detail that finds no published record still raises the same 404 there."""
 
     fast_records = None
+    # ``staticmethod(<resource>_search_page)``: lists asked for only ``q`` are ranked from the search levels.
+    fast_search = None
 
     def list(self, request, *args, **kwargs):
         # The csv action calls list() too: only the JSON list takes the fast path.
@@ -25,7 +28,12 @@ class FastReadMixin:
         base = self.get_queryset()
         # Counted and read from statements compiled once per query string and dataset version (fast/compiled.py).
         key = (type(self), self.action)
-        paged = list_compiled(request=request, key=key, queryset=lambda: self.filter_queryset(base))
+
+        def compiled():
+            return list_compiled(request=request, key=key, queryset=lambda: self.filter_queryset(base))
+
+        ranked = ranked_list(request=request, base=base, search=self.fast_search, fallback=compiled)
+        paged = ranked if ranked is not None else compiled()
         rows = self.paginator.page_queryset(paged, request, self)
         store = record_store_get(request=request, resource=base.model._meta.label, detail=False)
         return self.get_paginated_response(self.fast_records(rows=rows, request=request, store=store))

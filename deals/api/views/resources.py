@@ -43,6 +43,7 @@ from deals.api.views.base import (
     selector_queryset,
 )
 from deals.filtersets import CommodityFilterSet, CompanyFilterSet, DealFilterSet, FacilityFilterSet, SourceFilterSet
+from deals.selectors.search import deal_search_page
 
 
 @resource_schema(
@@ -62,6 +63,7 @@ class DealViewSet(RecordHistoryMixin, PublicationLifecycleMixin, ReadOnlyResourc
     serializer_class = DealSerializer
     detail_serializer_class = DealDetailSerializer
     fast_records = staticmethod(deal_records)
+    fast_search = staticmethod(deal_search_page)
     csv_serializer_class = DealCsvSerializer
     filterset_class = DealFilterSet
     ordering_fields = {
