@@ -1,5 +1,6 @@
-"""The deals' search levels (deals/search_levels.py) follow every write path, and a deals list asked for only ``q``
-answers from them exactly what ranking every match answers (deals.selectors.search.deal_search_page)."""
+"""The deals' search levels (deals/search_levels.py, PostgreSQL) follow every write path, and a deals list asked for
+only ``q`` answers from them (on SQLite: from the FTS5 table alone) exactly what ranking every match in the general
+list answers (deals.selectors.search.deal_search_page)."""
 
 from __future__ import annotations
 
@@ -51,12 +52,10 @@ def ranked_by_database(q: str, *, offset: int = 0, limit: int = 100) -> tuple[in
 
 
 def assert_current(*queries: str) -> None:
-    """On PostgreSQL the levels are what the documents give, and answer ``queries`` as ranking every match does; on
-    SQLite there are none, and the list ranks every match."""
-    if not _POSTGRESQL:
-        assert all(ranked_by_levels(q) is None for q in queries)
-        return
-    assert levels_table() == levels_expected()
+    """On PostgreSQL the levels are what the documents give; on both databases the ranked page (levels, or the FTS5
+    table alone on SQLite) answers ``queries`` as ranking every match in the general list does."""
+    if _POSTGRESQL:
+        assert levels_table() == levels_expected()
     for q in queries:
         assert ranked_by_levels(q) == ranked_by_database(q), q
 
@@ -127,10 +126,8 @@ def test_levels_rank_a_seeded_random_dataset_as_the_database_does():
         if n % 11 == 0:
             EvidenceFactory(source=source, deal=deal, start=0, end=7, quote="Lithium")
     queries = [" ".join(rng.sample(words, k=rng.randint(1, 4))) for _ in range(40)] + ["tungsten lithium", "zzz"]
-    if not _POSTGRESQL:
-        assert all(ranked_by_levels(q) is None for q in queries)
-        return
-    assert levels_table() == levels_expected()
+    if _POSTGRESQL:
+        assert levels_table() == levels_expected()
     for q in queries:
         for offset, limit in ((0, 25), (3, 7), (40, 100), (500, 10)):
             assert ranked_by_levels(q, offset=offset, limit=limit) == ranked_by_database(q, offset=offset, limit=limit)
@@ -163,24 +160,29 @@ def test_the_ranked_list_answers_what_the_filtered_list_answers(client):
 @pytest.mark.django_db
 def test_a_deal_id_beyond_int4_makes_the_list_rank_every_match(client):
     DealFactory(title="Graphite offtake")
-    DealFactory(id=INT4_MAX + 1, title="Graphite anode offtake")
-    assert ranked_by_levels("graphite") is None
+    big = DealFactory(id=INT4_MAX + 1, title="Graphite offtake", summary="Graphite anodes.")
+    assert (ranked_by_levels("graphite") is None) == _POSTGRESQL  # int4[] cannot hold it; SQLite has no levels
     response = client.get("/api/v1/deals/", {"q": "graphite"})
     assert response.status_code == 200
     assert response.json()["count"] == 2
+    # Ranked by the database, like any filtered list.
+    order = ranked_by_database("graphite")[1]
+    assert [row["slug"] for row in response.json()["results"]] == [models.Deal.objects.get(pk=pk).slug for pk in order]
+    assert big.pk in order
 
 
 @pytest.mark.django_db(transaction=True)
 def test_without_the_extension_there_are_no_levels_and_lists_rank_every_match(client, monkeypatch):
     """An install that finds no ``intarray`` (not shipped, or refused) drops the levels, so that nothing reads stale
-    ones; the list answers the same. The next install with the extension builds them again."""
+    ones; the list answers the same. The next install with the extension builds them again. (SQLite has no levels:
+    its ranked page reads the FTS5 table, with or without.)"""
     # A title weighs more than a summary, on both databases.
     first, second = DealFactory(title="Anode offtake", summary="Graphite."), DealFactory(title="Graphite offtake")
     expected = [second.slug, first.slug]
     monkeypatch.setattr(search_levels, "deal_levels_extension", lambda cursor: False)
     search_index_install()
     try:
-        assert ranked_by_levels("graphite") is None
+        assert (ranked_by_levels("graphite") is None) == _POSTGRESQL
         if _POSTGRESQL:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT to_regclass(%s)", [LEVELS_TABLE])
@@ -192,4 +194,4 @@ def test_without_the_extension_there_are_no_levels_and_lists_rank_every_match(cl
         monkeypatch.undo()
         search_index_install()
     assert_current("graphite", "anode")
-    assert not _POSTGRESQL or ranked_by_levels("graphite") == (2, [second.pk, first.pk])
+    assert ranked_by_levels("graphite") == (2, [second.pk, first.pk])

@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from deals.models import Commodity, Company, Deal, Facility, Source
+from deals.models import Commodity, Company, Deal, Facility, PublicationStatus, Source
 from deals.search_index import PG_CONFIG, key_column, table_name
 from deals.search_levels import INT4_MAX, LEVELS_TABLE, deal_levels_present
 
@@ -163,17 +163,40 @@ def _levels_sql(terms: int) -> str:
     )
 
 
+def _fts_page_sql() -> str:
+    """SQLite: the count and the page's ids of the published deals matching an FTS5 query, from the FTS5 table
+    alone. Joining each match to its deal (for its publication) cost half the time at 100k deals: the few deals
+    that are not published are excluded by id instead. Parameters: match, offset, limit."""
+    table = table_name("deal")
+    hidden = ", ".join(f"'{status}'" for status in PublicationStatus.values if status != PublicationStatus.PUBLISHED)
+    matches = (
+        f"FROM {table} WHERE {table} MATCH %(match)s AND rowid NOT IN "
+        f"(SELECT id FROM deals_deal WHERE publication_status IN ({hidden}))"
+    )
+    # The page is a subquery joined to one row, so that a page past the end still answers the count.
+    return (
+        f"SELECT (SELECT COUNT(*) {matches}), r.id FROM (SELECT 1) one LEFT JOIN (SELECT rowid AS id {matches} "
+        f"ORDER BY {_rank_sql(table, [])[0]} DESC, rowid LIMIT %(limit)s OFFSET %(offset)s) r ON 1 = 1"
+    )
+
+
 def deal_search_page(*, q: str, offset: int, limit: int) -> RankedPage | None:
     """The published deals matching ``q`` from ``offset``, at most ``limit``, ranked as :func:`records_search`
-    ranks them (relevance, then id), read from the levels of deals.search_levels in one query; ``None`` where the
-    levels cannot answer (SQLite, no levels, a term that is not one stemmed word, more than eight terms, a
-    deal id beyond int4): the caller then filters with :func:`records_search`."""
+    ranks them (relevance, then id), in one query, without the work of a general list: on PostgreSQL from the
+    levels of deals.search_levels, on SQLite from the FTS5 table alone (:func:`_fts_page_sql`). ``None`` where
+    the levels cannot answer (none, a term that is not one stemmed word, more than eight terms, a deal id beyond
+    int4): the caller then filters with :func:`records_search`."""
     terms = search_terms(q=q)
-    if not _is_postgresql() or not terms or len(terms) > _LEVEL_TERMS_MAX:
-        return None
-    if not deal_levels_present(connection):
+    if not terms:
         return None
     offset = min(offset, INT4_MAX)  # no list is longer; subarray() takes an int
+    if not _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(_fts_page_sql(), {"match": _match_param(terms), "offset": offset, "limit": limit})
+            rows = cursor.fetchall()
+        return RankedPage(count=int(rows[0][0]), ids=[int(pk) for _, pk in rows if pk is not None])
+    if len(terms) > _LEVEL_TERMS_MAX or not deal_levels_present(connection):
+        return None
     with connection.cursor() as cursor:
         cursor.execute(_levels_sql(len(terms)), {"words": _pg_words(terms), "offset": offset, "limit": limit})
         usable, count, ids = cursor.fetchone()
