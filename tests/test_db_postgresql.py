@@ -108,3 +108,27 @@ def test_a_connection_inside_a_transaction_is_asked(proxy):
         assert proxy.forwarded > before
     finally:
         wrapper.close()
+
+
+def test_a_test_database_is_dropped_while_a_session_holds_it_and_the_timeout_is_short():
+    """The test runner's drop (creation.py) ends a session still connected, and is not cut short by a statement
+    timeout shorter than DROP DATABASE's own 5 s wait for other sessions (that left CI's test database behind)."""
+    name = "reexapi_drop_check"
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    holder = psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True)
+    settings = {"ENGINE": "reexapi.db.postgresql", "NAME": "postgres", "USER": "postgres", "HOST": "127.0.0.1"}
+    options = {"OPTIONS": {"options": "-c statement_timeout=200"}}
+    wrapper = ConnectionHandler({"default": {**settings, "PORT": "5432", **options}})["default"]
+    try:
+        wrapper.creation._destroy_test_db(name, verbosity=0)
+        with psycopg.connect(ADMIN) as admin:
+            assert admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]).fetchone()[0] == 0
+        with pytest.raises(psycopg.OperationalError):
+            holder.execute("SELECT 1")  # its session was ended
+    finally:
+        holder.close()
+        wrapper.close()
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -19,9 +19,14 @@ import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
+from reexapi.db.postgresql.creation import DatabaseCreation
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    """Django's PostgreSQL ``DatabaseWrapper`` whose ``is_usable`` asks the socket before the server."""
+    """Django's PostgreSQL ``DatabaseWrapper`` whose ``is_usable`` asks the socket before the server (and whose test
+    databases are made and dropped without the statement timeout: reexapi/db/postgresql/creation.py)."""
+
+    creation_class = DatabaseCreation
 
     def is_usable(self) -> bool:
         if self.connection is not None and _quiet(self.connection.pgconn):
