@@ -1,5 +1,7 @@
 """The stored search documents (deals/search_index.py) follow the admin's writes: the change form, its evidence
-inline, imports through the admin and through the import-export resources, and the publication services."""
+inline, imports through the admin and through the import-export resources, and the publication services; so do the
+deals' search levels on PostgreSQL (deals/search_levels.py), and a deals list asked for only ``q`` ranks as the
+general list does (``assert_current``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from tests.admin.conftest import SOURCE_TEXT
 from tests.admin.test_evidence_forms import _deal_change, _deal_post
 from tests.admin.test_import_export import CSV_FORMAT, _confirm, _evidence_csv, _preview
 from tests.test_search_index import found
+from tests.test_search_levels import assert_current
 
 
 @pytest.mark.django_db
@@ -26,6 +29,7 @@ def test_admin_change_form_updates_the_deal_document(editor_client, dataset):
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     assert found(models.Deal, "zirconium") == [deal.slug]
     assert found(models.Deal, "acme zirconium") == [deal.slug]  # one term in the title, one in the summary
+    assert_current("zirconium", "acme zirconium", "beta")
 
 
 @pytest.mark.django_db
@@ -37,6 +41,7 @@ def test_admin_evidence_inline_adds_a_searchable_quote(editor_client, dataset):
     response = editor_client.post(_deal_change(deal), _deal_post(deal, parties=[], evidence=[{**row, "fields": ""}]))
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     assert found(models.Deal, "tonnes") == [deal.slug]
+    assert_current("tonnes", "magnet plant", "columbus")
 
 
 @pytest.mark.django_db
@@ -52,9 +57,11 @@ def test_admin_import_of_evidence_updates_record_and_source_documents(editor_cli
     assert found(models.Deal, "oxide") == []
     preview = _preview(editor_client, models.Evidence, _evidence_csv(rows), CSV_FORMAT, "batch.csv")
     assert found(models.Deal, "oxide") == []  # the preview is rolled back, documents too
+    assert_current("oxide", "beta oxide")
     assert _confirm(editor_client, models.Evidence, preview).status_code == 302
     assert found(models.Deal, "oxide") == ["acme-beta-offtake"]
     assert found(models.Source, "oxide") == ["acme-offtake"]
+    assert_current("oxide", "beta oxide", "supply")
 
 
 @pytest.mark.django_db
@@ -67,6 +74,7 @@ def test_resource_import_renames_a_commodity_in_its_deals_documents(dataset):
     assert not result.has_errors() and not result.has_validation_errors(), result.invalid_rows
     assert found(models.Commodity, "neodymium") == ["ndfeb"]
     assert found(models.Deal, "neodymium") == [deal.slug]
+    assert_current("neodymium", "magnets")
 
 
 @pytest.mark.django_db
@@ -85,8 +93,10 @@ def test_publication_services_change_what_a_source_is_found_by(dataset):
     record_withdraw(record=deal, reason="Duplicate of another record.")
     assert found(models.Source, "million") == []
     assert found(models.Source, "columbus") == ["acme-offtake"]  # the facility's quote, still published
+    assert_current("million", "offtake")
     # Back to published by a bare UPDATE (record_publish would want every field quoted): the trigger follows.
     models.Deal.objects.filter(pk=deal.pk).update(
         publication_status=models.PublicationStatus.PUBLISHED, withdrawn_at=None, withdrawn_reason=""
     )
     assert found(models.Source, "million") == ["acme-offtake"]
+    assert_current("million", "offtake")
