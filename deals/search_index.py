@@ -188,10 +188,10 @@ def _refresh_sql(vendor: str, kind: str, ids: str, *, levels: bool = False) -> l
         insert = f"INSERT INTO {table} (rowid, a, b, c) {parts} WHERE {where}"
     if levels and kind == "deal" and vendor == "postgresql":
         return [
-            *search_levels.deal_levels_remove_sql(ids),
+            *search_levels.deal_levels_remove_sql(ids=ids),
             delete,
             insert,
-            *search_levels.deal_levels_add_sql(ids),
+            *search_levels.deal_levels_add_sql(ids=ids),
         ]
     return [delete, insert]
 
@@ -264,7 +264,8 @@ def _columns_present(cursor, vendor: str, table: str) -> set[str]:
 
 
 def search_index_uninstall(*, using: str = "default") -> None:
-    """Drop the triggers (the documents stay, and go stale until :func:`search_index_install`).
+    """Drop the triggers (the documents stay, and go stale until :func:`search_index_install`) and the deals' search
+    levels (deals.search_levels: the lists rank every match until the install builds them again).
 
     Run before migrations (SQLite remakes a table to alter it, which a trigger naming it makes fail) and before
     bulk loads that rebuild afterwards. Drops every trigger named with the prefix, also those of older versions.
@@ -281,6 +282,7 @@ def search_index_uninstall(*, using: str = "default") -> None:
             for name, table in cursor.fetchall():
                 cursor.execute(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
                 cursor.execute(f'DROP FUNCTION IF EXISTS "{name}"()')
+            search_levels.deal_levels_drop(cursor=cursor)
         else:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, %s) = %s",
@@ -364,7 +366,7 @@ def _rebuild(cursor, vendor: str, *, levels: bool) -> None:
             cursor.execute(f"CREATE INDEX {table}_document ON {table} USING gin (document)")
             cursor.execute(f"ANALYZE {table}")
             if kind == "deal" and levels:
-                search_levels.deal_levels_rebuild(cursor)
+                search_levels.deal_levels_rebuild(cursor=cursor)
         else:
             for sql in _refresh_sql(vendor, kind, "*"):
                 cursor.execute(sql)
@@ -377,10 +379,6 @@ def _schema_ready(connection, cursor) -> bool:
     return all(columns <= _columns_present(cursor, connection.vendor, t) for t, columns in _REQUIRED_COLUMNS.items())
 
 
-def _levels_present(connection, cursor) -> bool:
-    return search_levels.LEVELS_TABLE in connection.introspection.table_names(cursor)
-
-
 def search_index_install(*, using: str = "default") -> None:
     """Create what is missing (text search configuration, tables, index), (re)create the triggers and rebuild
     every document. Idempotent; a no-op on a schema without the searched tables and columns."""
@@ -390,13 +388,13 @@ def search_index_install(*, using: str = "default") -> None:
         if not _schema_ready(connection, cursor):
             return
         search_index_uninstall(using=using)
-        levels = vendor == "postgresql" and search_levels.deal_levels_extension(cursor)
+        levels = vendor == "postgresql" and search_levels.deal_levels_extension_ensure(cursor=cursor)
         if vendor == "postgresql":
             _pg_config_create(cursor)
             if levels:
-                search_levels.deal_levels_create(cursor)
+                search_levels.deal_levels_create(cursor=cursor)
             else:
-                search_levels.deal_levels_drop(cursor)
+                search_levels.deal_levels_drop(cursor=cursor)
         _tables_create(cursor, vendor)
         _triggers_create(cursor, vendor, levels=levels)
         _rebuild(cursor, vendor, levels=levels)
@@ -408,7 +406,8 @@ def search_index_rebuild(*, using: str = "default") -> None:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if _schema_ready(connection, cursor):
             _tables_create(cursor, connection.vendor)
-            _rebuild(cursor, connection.vendor, levels=_levels_present(connection, cursor))
+            levels = connection.vendor == "postgresql" and search_levels.deal_levels_present(connection=connection)
+            _rebuild(cursor, connection.vendor, levels=levels)
 
 
 def search_index_pre_migrate(sender, using: str = "default", **kwargs) -> None:

@@ -11,11 +11,14 @@ a slice of the concatenated intersections: no per-deal work, where ranking every
 
 Derived data like the documents themselves: the document triggers of deals.search_index refresh a deal's levels in
 the same statements (``deal_levels_remove_sql`` before its document is replaced, ``deal_levels_add_sql`` after),
-and ``search_index_install`` rebuilds them. Deals with ids beyond ``int4`` are left out, and the search does not
+``search_index_install`` rebuilds them and ``search_index_uninstall`` drops them (without the triggers they would
+go stale; the search then ranks every match). Deals with ids beyond ``int4`` are left out, and the search does not
 use the levels while such a deal exists.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.db import DatabaseError, transaction
 
@@ -35,22 +38,23 @@ def _where(ids: str) -> str:
     return f"s.record_id <= {INT4_MAX}" + ("" if ids == "*" else f" AND s.record_id IN ({ids})")
 
 
-def deal_levels_remove_sql(ids: str) -> list[str]:
+def deal_levels_remove_sql(*, ids: str) -> list[str]:
     """PL/pgSQL statements taking the deals ``ids`` (SQL) out of their levels, read from their documents as they
     still are (before the documents are deleted). Removing a deal that is in none (a draft) changes nothing.
 
-    They first take a transaction-level lock that every upkeep of the levels takes: two transactions writing deals
-    share the rows of common words, and each would otherwise lock them in its own order (a deadlock). Writers of
-    deals wait for each other's commit, as they would on those rows anyway.
+    They first take a transaction-level lock that every upkeep of the levels takes, when ``ids`` names a deal at
+    all (an evidence row of a company names none): two transactions writing deals share the rows of common words,
+    and each would otherwise lock them in its own order (a deadlock). Writers of deals wait for each other's
+    commit, as they would on those rows anyway.
     """
     return [
-        f"PERFORM pg_advisory_xact_lock({_LOCK_KEY})",
+        f"PERFORM pg_advisory_xact_lock({_LOCK_KEY}) WHERE EXISTS (SELECT 1 FROM deals_deal WHERE id IN ({ids}))",
         f"UPDATE {LEVELS_TABLE} l SET ids = l.ids - o.ids FROM (SELECT term, score, array_agg(record_id::int4) AS ids "
         f"FROM ({_SCORED} WHERE {_where(ids)}) x GROUP BY term, score) o WHERE l.term = o.term AND l.score = o.score",
     ]
 
 
-def deal_levels_add_sql(ids: str) -> list[str]:
+def deal_levels_add_sql(*, ids: str) -> list[str]:
     """Statements putting the published deals among ``ids`` (SQL, or ``*`` for all) into the levels of their new
     documents, then dropping the levels left empty."""
     return [
@@ -63,10 +67,10 @@ def deal_levels_add_sql(ids: str) -> list[str]:
     ]
 
 
-def deal_levels_extension(cursor) -> bool:
-    """Whether the ``intarray`` extension is installed, installing it if need be: a trusted extension since
-    PostgreSQL 13, one of the standard contrib modules, which a user with ``CREATE`` on the database may install.
-    Without it (not shipped, or not allowed) there are no levels and the search ranks every match."""
+def deal_levels_extension_ensure(*, cursor) -> bool:
+    """Install the ``intarray`` extension if need be; whether it is there. A trusted extension since PostgreSQL 13,
+    one of the standard contrib modules, which a user with ``CREATE`` on the database may install. Without it (not
+    shipped, or not allowed) there are no levels and the search ranks every match."""
     cursor.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'intarray'), "
         "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'intarray')"
@@ -82,41 +86,63 @@ def deal_levels_extension(cursor) -> bool:
     return True
 
 
-# Per database alias: whether the levels table exists (it does once search_index_install found the extension).
-_present: dict[str, bool] = {}
+# Per database alias: whether the levels table exists, and when that was learnt. Absence is looked up again after
+# _ABSENT_RECHECK_S: a worker that started before an install (or during a migrate, which drops and rebuilds the
+# levels) finds them without a restart.
+_present: dict[str, tuple[bool, float]] = {}
+_ABSENT_RECHECK_S = 60.0
 
 
-def deal_levels_present(connection) -> bool:
-    """Whether ``connection``'s database has the levels: looked up once per process, or known from
-    :func:`deal_levels_create` (which the test databases' setup runs in the same process)."""
-    if connection.alias not in _present:
+def _present_set(alias: str, present: bool) -> None:
+    _present[alias] = (present, time.monotonic())
+
+
+def deal_levels_present(*, connection) -> bool:
+    """Whether ``connection``'s database has the levels: looked up once per process (again after a while when
+    absent), or known from the last :func:`deal_levels_create` or :func:`deal_levels_drop` committed here (the
+    test databases' setup runs one in the suite's process)."""
+    known = _present.get(connection.alias)
+    if known is None or (not known[0] and time.monotonic() - known[1] > _ABSENT_RECHECK_S):
         with connection.cursor() as cursor:
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [LEVELS_TABLE])
-            _present[connection.alias] = bool(cursor.fetchone()[0])
-    return _present[connection.alias]
+            _present_set(connection.alias, bool(cursor.fetchone()[0]))
+    return _present[connection.alias][0]
 
 
-def deal_levels_create(cursor) -> None:
-    """The table and its indexes (idempotent; the extension is there, see :func:`deal_levels_extension`)."""
-    _present[cursor.db.alias] = True
+def deal_levels_missing(*, connection) -> None:
+    """The levels were found missing (a query named a table another process dropped): not used until looked up
+    again."""
+    _present_set(connection.alias, False)
+
+
+def deal_levels_create(*, cursor) -> None:
+    """The table and its indexes (idempotent; the extension is there, see :func:`deal_levels_extension_ensure`).
+
+    The CHECK calls one of intarray's functions so that the table depends on the extension: a plain ``DROP
+    EXTENSION intarray`` is refused instead of breaking every deal write (the triggers' operators are intarray's).
+    """
+    alias = cursor.db.alias
     cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {LEVELS_TABLE} (term text NOT NULL, score real NOT NULL, ids int4[] NOT NULL, "
-        "PRIMARY KEY (term, score))"
+        "PRIMARY KEY (term, score), CONSTRAINT deals_search_deal_level_intarray CHECK (icount(ids) >= 0))"
     )
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {LEVELS_TABLE}_empty ON {LEVELS_TABLE} (term) WHERE cardinality(ids) = 0"
     )
+    transaction.on_commit(lambda: _present_set(alias, True), using=alias)
 
 
-def deal_levels_drop(cursor) -> None:
-    """No levels (the extension is gone or refused): the search must not read stale ones."""
+def deal_levels_drop(*, cursor) -> None:
+    """No levels (the extension is gone or refused, or the triggers are being dropped): nothing may read stale
+    ones, so the search ranks every match until an install builds them again."""
+    alias = cursor.db.alias
     cursor.execute(f"DROP TABLE IF EXISTS {LEVELS_TABLE}")
-    _present[cursor.db.alias] = False
+    _present_set(alias, False)  # at once: this transaction must not read them either
 
 
-def deal_levels_rebuild(cursor) -> None:
+def deal_levels_rebuild(*, cursor) -> None:
     """Every level again from the documents (after they were rebuilt)."""
     cursor.execute(f"TRUNCATE {LEVELS_TABLE}")
-    for sql in deal_levels_add_sql("*"):
+    for sql in deal_levels_add_sql(ids="*"):
         cursor.execute(sql)
     cursor.execute(f"ANALYZE {LEVELS_TABLE}")

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import random
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deals import models, search_levels
-from deals.search_index import search_index_install
+from deals.search_index import search_index_install, search_index_uninstall
 from deals.search_levels import INT4_MAX, LEVELS_TABLE
 from deals.selectors.search import deal_search_page, records_search
 from tests.factories import CommodityFactory, DealFactory, EvidenceFactory, SourceFactory
@@ -20,6 +21,7 @@ from tests.test_loader import edit, load
 from tests.test_search_index import fixture_copy  # noqa: F401 (a fixture)
 
 _POSTGRESQL = connection.vendor == "postgresql"
+_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
 
 
 def levels_table() -> dict[tuple[str, float], list[int]]:
@@ -155,6 +157,10 @@ def test_the_ranked_list_answers_what_the_filtered_list_answers(client):
         counts.append(len(queries))
     assert len(set(counts)) == 1 and counts[0] <= 4, counts
     assert client.get("/api/v1/deals/", {"q": "graphite", "page": 9}).status_code == 404
+    # Pages whose offset no int holds (the levels' arrays are int4-indexed) are past the end like any other.
+    for page, size in ((100_000_000, 25), (21_474_837, 100), (2**70, 1)):
+        response = client.get("/api/v1/deals/", {"q": "graphite", "page": page, "page_size": size})
+        assert response.status_code == 404, (page, size, response.content)
 
 
 @pytest.mark.django_db
@@ -179,7 +185,7 @@ def test_without_the_extension_there_are_no_levels_and_lists_rank_every_match(cl
     # A title weighs more than a summary, on both databases.
     first, second = DealFactory(title="Anode offtake", summary="Graphite."), DealFactory(title="Graphite offtake")
     expected = [second.slug, first.slug]
-    monkeypatch.setattr(search_levels, "deal_levels_extension", lambda cursor: False)
+    monkeypatch.setattr(search_levels, "deal_levels_extension_ensure", lambda *, cursor: False)
     search_index_install()
     try:
         assert (ranked_by_levels("graphite") is None) == _POSTGRESQL
@@ -194,4 +200,33 @@ def test_without_the_extension_there_are_no_levels_and_lists_rank_every_match(cl
         monkeypatch.undo()
         search_index_install()
     assert_current("graphite", "anode")
+    assert ranked_by_levels("graphite") == (2, [second.pk, first.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_levels_dropped_under_a_running_worker_are_not_read(client):
+    """Uninstalling (as every migrate does first) drops the levels. A worker that knew them, whose query now finds no
+    table (another process dropped it), answers from the general list instead of a 500, and the install builds them
+    again."""
+    first, second = DealFactory(title="Anode offtake", summary="Graphite."), DealFactory(title="Graphite offtake")
+    expected = [second.slug, first.slug]
+    assert client.get("/api/v1/deals/", {"q": "graphite"}).json()["count"] == 2
+    if not _POSTGRESQL:
+        return  # no levels: SQLite's page reads the FTS5 table (compared in the tests above)
+    assert search_levels.deal_levels_present(connection=connection)
+    with psycopg.connect(_ADMIN_URL.format(name=connection.settings_dict["NAME"]), autocommit=True) as other:
+        other.execute(f"DROP TABLE {LEVELS_TABLE}")
+    try:
+        assert search_levels.deal_levels_present(connection=connection)  # this process has not looked again yet
+        # Other URLs than the first (whose response is cached).
+        response = client.get("/api/v1/deals/", {"q": "graphite", "page_size": 10})
+        assert response.status_code == 200
+        assert [row["slug"] for row in response.json()["results"]] == expected
+        assert not search_levels.deal_levels_present(connection=connection)
+        search_index_uninstall()
+        response = client.get("/api/v1/deals/", {"q": "graphite", "page_size": 11})
+        assert [row["slug"] for row in response.json()["results"]] == expected
+    finally:
+        search_index_install()
+    assert search_levels.deal_levels_present(connection=connection)
     assert ranked_by_levels("graphite") == (2, [second.pk, first.pk])

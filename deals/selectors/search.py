@@ -23,13 +23,13 @@ import html
 import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from deals.models import Commodity, Company, Deal, Facility, PublicationStatus, Source
 from deals.search_index import PG_CONFIG, key_column, table_name
-from deals.search_levels import INT4_MAX, LEVELS_TABLE, deal_levels_present
+from deals.search_levels import INT4_MAX, LEVELS_TABLE, deal_levels_missing, deal_levels_present
 
 # A search term is a run of letters and digits (Unicode); anything else separates terms.
 _TERM_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -116,6 +116,7 @@ def records_search(*, queryset: QuerySet, q: str) -> QuerySet:
 
 # deal_search_page: at most this many terms; beyond, the list ranks every match.
 _LEVEL_TERMS_MAX = 8
+_UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,9 @@ def _fts_page_sql() -> str:
     )
     # The page is a subquery joined to one row, so that a page past the end still answers the count.
     return (
-        f"SELECT (SELECT COUNT(*) {matches}), r.id FROM (SELECT 1) one LEFT JOIN (SELECT rowid AS id {matches} "
-        f"ORDER BY {_rank_sql(table, [])[0]} DESC, rowid LIMIT %(limit)s OFFSET %(offset)s) r ON 1 = 1"
+        f"SELECT (SELECT COUNT(*) {matches}), r.id FROM (SELECT 1) one LEFT JOIN (SELECT rowid AS id, "
+        f"{_rank_sql(table, [])[0]} AS rank {matches} ORDER BY rank DESC, rowid LIMIT %(limit)s OFFSET %(offset)s) r "
+        "ON 1 = 1 ORDER BY r.rank DESC, r.id"
     )
 
 
@@ -189,17 +191,26 @@ def deal_search_page(*, q: str, offset: int, limit: int) -> RankedPage | None:
     terms = search_terms(q=q)
     if not terms:
         return None
-    offset = min(offset, INT4_MAX)  # no list is longer; subarray() takes an int
+    # No list is longer, and offset + limit must stay an int (subarray() takes one): a page past the end is empty.
+    offset = min(offset, INT4_MAX - limit)
     if not _is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(_fts_page_sql(), {"match": _match_param(terms), "offset": offset, "limit": limit})
             rows = cursor.fetchall()
         return RankedPage(count=int(rows[0][0]), ids=[int(pk) for _, pk in rows if pk is not None])
-    if len(terms) > _LEVEL_TERMS_MAX or not deal_levels_present(connection):
+    if len(terms) > _LEVEL_TERMS_MAX or not deal_levels_present(connection=connection):
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_levels_sql(len(terms)), {"words": _pg_words(terms), "offset": offset, "limit": limit})
-        usable, count, ids = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_levels_sql(len(terms)), {"words": _pg_words(terms), "offset": offset, "limit": limit})
+            usable, count, ids = cursor.fetchone()
+    except ProgrammingError as error:
+        # Dropped by another process since this one looked (a migrate drops and rebuilds them): outside a
+        # transaction the failed statement left nothing behind, and the general list answers.
+        if connection.in_atomic_block or getattr(error.__cause__, "sqlstate", None) != _UNDEFINED_TABLE:
+            raise
+        deal_levels_missing(connection=connection)
+        return None
     if not usable:
         return None
     return RankedPage(count=int(count), ids=[int(pk) for pk in ids[:limit]])

@@ -2,7 +2,7 @@
 (:func:`deals.selectors.search.deal_search_page`), then the page's rows by primary key.
 
 Counting and ranking every match through the filtered queryset cost 200 ms at 100k deals on PostgreSQL; the search
-levels (deals/search_levels.py) answer in about a millisecond. On SQLite the query reads the FTS5 table alone
+levels (deals/search_levels.py) answer in a few milliseconds. On SQLite the query reads the FTS5 table alone
 (without joining every match to its deal), about half the time. Where there is no such answer (the selector
 returns ``None``), the list is the filtered queryset as before, with the same order.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from rest_framework.request import Request
@@ -48,11 +48,14 @@ class RankedList:
         return page
 
     def count(self) -> int:
+        """The number of matches, read with the expected page (or by the fallback's count)."""
         if self._page is None and self._fallen is None:
             self._page = self._ranked(*self._expect)
         return self._fallen.count() if self._fallen is not None else self._page.count
 
-    def __getitem__(self, item: slice):
+    def __getitem__(self, item: slice) -> QuerySet:
+        """The page's rows as a queryset of ``base`` in the ranked order (the expected page's ids when ``item`` is
+        that page or the start of it, else a ranked query of its own)."""
         offset, limit = item.start or 0, item.stop - (item.start or 0)
         # The Paginator cuts the last page at the count: a shorter slice of the page read with it.
         read = self._page is not None and offset == self._expect[0] and limit <= self._expect[1]
@@ -64,17 +67,20 @@ class RankedList:
         ids = page.ids[:limit]
         if not ids:
             return self.base.none()
-        return self.base.filter(pk__in=ids).order_by(_in_order(ids=ids, table=self.base.model._meta.db_table).asc())
+        order = _in_order(ids=ids, table=self.base.model._meta.db_table, vendor=connections[self.base.db].vendor)
+        return self.base.filter(pk__in=ids).order_by(order.asc())
 
 
-def _in_order(*, ids: list[int], table: str):
+def _in_order(*, ids: list[int], table: str, vendor: str):
     """An ordering expression that sorts rows as ``ids`` lists them."""
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         return RawSQL(f'array_position(%s::bigint[], "{table}"."id")', (ids,))
     return Case(*(When(pk=pk, then=Value(position)) for position, pk in enumerate(ids)), output_field=IntegerField())
 
 
-def ranked_list(*, request: Request, base: QuerySet, search, fallback: Callable) -> RankedList | None:
+def ranked_list(
+    *, request: Request, base: QuerySet, search: Callable[..., RankedPage | None] | None, fallback: Callable
+) -> RankedList | None:
     """A :class:`RankedList` when the request asks for nothing but a ``q`` with terms and a numbered page."""
     params = request.query_params
     q = params.get("q")
