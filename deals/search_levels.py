@@ -48,7 +48,9 @@ def deal_levels_remove_sql(*, ids: str) -> list[str]:
     commit, as they would on those rows anyway.
     """
     return [
-        f"PERFORM pg_advisory_xact_lock({_LOCK_KEY}) WHERE EXISTS (SELECT 1 FROM deals_deal WHERE id IN ({ids}))",
+        # A deal (inserted or updated) or its document (a deleted deal's is still there) is named.
+        f"PERFORM pg_advisory_xact_lock({_LOCK_KEY}) WHERE EXISTS (SELECT 1 FROM deals_deal WHERE id IN ({ids})) "
+        f"OR EXISTS (SELECT 1 FROM {_DOCUMENTS} WHERE record_id IN ({ids}))",
         f"UPDATE {LEVELS_TABLE} l SET ids = l.ids - o.ids FROM (SELECT term, score, array_agg(record_id::int4) AS ids "
         f"FROM ({_SCORED} WHERE {_where(ids)}) x GROUP BY term, score) o WHERE l.term = o.term AND l.score = o.score",
     ]
