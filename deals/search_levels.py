@@ -1,4 +1,4 @@
-"""PostgreSQL: the published deals' search documents as *levels*, which rank and count a ``q`` in a millisecond.
+"""PostgreSQL: the published deals' search documents as *levels*, which rank and count a ``q`` in a few milliseconds.
 
 A level is one stemmed word (``term``) at one ``score``: the ``ts_rank`` of a deal's document for that word
 alone. Its row holds the sorted ids of every published deal whose document has the word at that score
